@@ -1,1 +1,35 @@
-//! placeholder
+//! # edgegate-edge: the viewer-request gate
+//!
+//! Owns the decision CloudFront's viewer-request trigger makes for one request:
+//!
+//! - [`event`]: the Lambda@Edge viewer-request event and response JSON (edgegate's own types:
+//!   `aws_lambda_events` has no CloudFront module);
+//! - [`config`]: the version-1 configuration document and the validated [`GateConfig`];
+//! - [`path`]: raw-URI canonicality (dot segments, `%2e`, `%2f`, `%5c`, `\`, `//`, controls);
+//! - [`cookies`]: the `Cookie` header jar (all `cookie` entries joined, duplicates kept);
+//! - [`gate`]: [`decide`], which turns a request into a [`Decision`].
+//!
+//! **I/O stance:** pure. No I/O, no clock, no logging, no randomness. Time comes in as
+//! [`edgegate_keys::UnixTime`] and the signature primitive as a
+//! [`edgegate_keys::SignatureVerifier`], so the same code runs natively (`edgegate dev`,
+//! `edgegate explain`, tests) and as WebAssembly inside the Lambda@Edge Node.js function.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod cookies;
+pub mod event;
+pub mod gate;
+pub mod path;
+
+pub use config::{ConfigDocument, ConfigError, GateConfig};
+pub use event::{CfResponse, ViewerRequest, ViewerRequestEvent};
+pub use gate::{decide, Decision, Identity, Reason};

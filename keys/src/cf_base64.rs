@@ -72,7 +72,9 @@ mod tests {
     #[test]
     fn cf_base64_round_trip_all_lengths_ok() {
         for len in 0..70u8 {
-            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(251)).collect();
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| i.wrapping_mul(37).wrapping_add(251))
+                .collect();
             let text = encode(&bytes);
             assert!(!text.contains(['+', '/', '=']));
             assert_eq!(decode(&text), Ok(bytes));

@@ -8,7 +8,8 @@ pub(crate) const TAG_OID: u8 = 0x06;
 pub(crate) const TAG_SEQUENCE: u8 = 0x30;
 
 /// rsaEncryption, 1.2.840.113549.1.1.1
-pub(crate) const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+pub(crate) const OID_RSA_ENCRYPTION: &[u8] =
+    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 /// id-ecPublicKey, 1.2.840.10045.2.1
 pub(crate) const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 /// prime256v1 / secp256r1, 1.2.840.10045.3.1.7
@@ -132,9 +133,18 @@ mod tests {
 
     #[test]
     fn der_integer_sign_rules() {
-        assert_eq!(Reader::new(&[0x02, 0x02, 0x00, 0x80]).read_unsigned_integer().unwrap(), &[0x80]);
-        assert!(Reader::new(&[0x02, 0x01, 0x80]).read_unsigned_integer().is_err());
-        assert!(Reader::new(&[0x02, 0x02, 0x00, 0x01]).read_unsigned_integer().is_err());
+        assert_eq!(
+            Reader::new(&[0x02, 0x02, 0x00, 0x80])
+                .read_unsigned_integer()
+                .unwrap(),
+            &[0x80]
+        );
+        assert!(Reader::new(&[0x02, 0x01, 0x80])
+            .read_unsigned_integer()
+            .is_err());
+        assert!(Reader::new(&[0x02, 0x02, 0x00, 0x01])
+            .read_unsigned_integer()
+            .is_err());
         let mut out = Vec::new();
         write_unsigned_integer(&[0x80], &mut out);
         assert_eq!(out, vec![0x02, 0x02, 0x00, 0x80]);

@@ -59,7 +59,9 @@ pub enum IssuerFormat {
 /// The issuer string a pool's tokens carry in `iss`.
 pub fn cognito_issuer(format: IssuerFormat, region: &str, user_pool_id: &str) -> String {
     match format {
-        IssuerFormat::Original => format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"),
+        IssuerFormat::Original => {
+            format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+        }
         IssuerFormat::Updated => {
             format!("https://issuer-cognito-idp.{region}.amazonaws.com/{user_pool_id}")
         }
@@ -121,7 +123,8 @@ pub fn verify(
         return Err(VerifyError::TooLarge);
     }
     let mut parts = token.split('.');
-    let (Some(h64), Some(p64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h64), Some(p64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(VerifyError::Malformed("token must have three segments"));
     };
@@ -139,10 +142,16 @@ pub fn verify(
         .get(..signing_input_len)
         .ok_or(VerifyError::Malformed("token"))?;
     verifier
-        .verify(SignatureAlgorithm::RsaPkcs1Sha256, key, signing_input, &signature)
+        .verify(
+            SignatureAlgorithm::RsaPkcs1Sha256,
+            key,
+            signing_input,
+            &signature,
+        )
         .map_err(|_| VerifyError::BadSignature)?;
     let payload = decode_b64url(p64).map_err(|_| VerifyError::Malformed("payload encoding"))?;
-    let claims = json::parse_object(&payload).map_err(|_| VerifyError::Malformed("payload json"))?;
+    let claims =
+        json::parse_object(&payload).map_err(|_| VerifyError::Malformed("payload json"))?;
     let identity = check_claims(&claims, validation, now, kid)?;
     Ok(Verified::new(identity))
 }
@@ -170,7 +179,10 @@ fn check_header(header: &Map<String, Value>) -> Result<&str, VerifyError> {
     }
 }
 
-fn opt_string<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, VerifyError> {
+fn opt_string<'a>(
+    claims: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, VerifyError> {
     match claims.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -214,7 +226,12 @@ fn check_claims(
         Some(_) => return Err(VerifyError::WrongClaimType("cognito:groups")),
     };
     let scopes = opt_string(claims, "scope")?
-        .map(|s| s.split(' ').filter(|p| !p.is_empty()).map(str::to_string).collect())
+        .map(|s| {
+            s.split(' ')
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
 
     if exp.saturating_add(v.leeway_secs) <= now {

@@ -88,13 +88,19 @@ impl PublicKey {
     pub fn from_spki_der(der_bytes: &[u8]) -> Result<Self, KeyError> {
         let bad = |reason| KeyError::new("", reason);
         let mut outer = Reader::new(der_bytes);
-        let spki = outer.read(der::TAG_SEQUENCE).map_err(|_| bad("not a DER SubjectPublicKeyInfo"))?;
+        let spki = outer
+            .read(der::TAG_SEQUENCE)
+            .map_err(|_| bad("not a DER SubjectPublicKeyInfo"))?;
         if !outer.is_empty() {
             return Err(bad("trailing data after SubjectPublicKeyInfo"));
         }
         let mut spki = Reader::new(spki);
-        let alg = spki.read(der::TAG_SEQUENCE).map_err(|_| bad("bad AlgorithmIdentifier"))?;
-        let bits = spki.read(der::TAG_BIT_STRING).map_err(|_| bad("bad subjectPublicKey"))?;
+        let alg = spki
+            .read(der::TAG_SEQUENCE)
+            .map_err(|_| bad("bad AlgorithmIdentifier"))?;
+        let bits = spki
+            .read(der::TAG_BIT_STRING)
+            .map_err(|_| bad("bad subjectPublicKey"))?;
         if !spki.is_empty() {
             return Err(bad("trailing data in SubjectPublicKeyInfo"));
         }
@@ -103,29 +109,41 @@ impl PublicKey {
             _ => return Err(bad("bad subjectPublicKey")),
         };
         let mut alg = Reader::new(alg);
-        let oid = alg.read(der::TAG_OID).map_err(|_| bad("bad algorithm OID"))?;
+        let oid = alg
+            .read(der::TAG_OID)
+            .map_err(|_| bad("bad algorithm OID"))?;
         if oid == der::OID_RSA_ENCRYPTION {
             // parameters: NULL (RFC 3279 §2.3.1); tolerate absence.
             if !alg.is_empty() {
-                let null = alg.read(der::TAG_NULL).map_err(|_| bad("bad RSA parameters"))?;
+                let null = alg
+                    .read(der::TAG_NULL)
+                    .map_err(|_| bad("bad RSA parameters"))?;
                 if !null.is_empty() || !alg.is_empty() {
                     return Err(bad("bad RSA parameters"));
                 }
             }
             let mut rsa = Reader::new(key_bytes);
-            let seq = rsa.read(der::TAG_SEQUENCE).map_err(|_| bad("bad RSAPublicKey"))?;
+            let seq = rsa
+                .read(der::TAG_SEQUENCE)
+                .map_err(|_| bad("bad RSAPublicKey"))?;
             if !rsa.is_empty() {
                 return Err(bad("bad RSAPublicKey"));
             }
             let mut seq = Reader::new(seq);
-            let n = seq.read_unsigned_integer().map_err(|_| bad("bad RSA modulus"))?;
-            let e = seq.read_unsigned_integer().map_err(|_| bad("bad RSA exponent"))?;
+            let n = seq
+                .read_unsigned_integer()
+                .map_err(|_| bad("bad RSA modulus"))?;
+            let e = seq
+                .read_unsigned_integer()
+                .map_err(|_| bad("bad RSA exponent"))?;
             if !seq.is_empty() {
                 return Err(bad("bad RSAPublicKey"));
             }
             Self::from_rsa_components(n, e)
         } else if oid == der::OID_EC_PUBLIC_KEY {
-            let curve = alg.read(der::TAG_OID).map_err(|_| bad("bad EC parameters"))?;
+            let curve = alg
+                .read(der::TAG_OID)
+                .map_err(|_| bad("bad EC parameters"))?;
             if curve != der::OID_P256 || !alg.is_empty() {
                 return Err(bad("only the P-256 curve is supported"));
             }
@@ -258,6 +276,11 @@ impl PublicKey {
     }
 }
 
+/// SHA-256 of bytes (for fingerprints and cache keys).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -366,7 +389,11 @@ impl SignatureVerifier for RingVerifier {
         match (algorithm, &key.material) {
             (SignatureAlgorithm::RsaPkcs1Sha1, Material::Rsa { n, e }) => {
                 sig::RsaPublicKeyComponents { n, e }
-                    .verify(&sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, message, signature)
+                    .verify(
+                        &sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                        message,
+                        signature,
+                    )
                     .map_err(|_| BadSignature)
             }
             (SignatureAlgorithm::RsaPkcs1Sha256, Material::Rsa { n, e }) => {
@@ -426,7 +453,10 @@ mod tests {
 
     #[test]
     fn pem_wrong_label_fails() {
-        assert!(PublicKey::from_spki_pem("-----BEGIN RSA PUBLIC KEY-----\nAA==\n-----END RSA PUBLIC KEY-----").is_err());
+        assert!(PublicKey::from_spki_pem(
+            "-----BEGIN RSA PUBLIC KEY-----\nAA==\n-----END RSA PUBLIC KEY-----"
+        )
+        .is_err());
         assert!(PublicKey::from_spki_pem("garbage").is_err());
     }
 }

@@ -43,9 +43,9 @@ pub mod signed;
 pub use error::{KeyError, VerifyError};
 pub use jwks::Jwks;
 pub use jwt::{CognitoIdentity, JwtValidation, TokenUse};
-pub use key::{BadSignature, KeyType, PublicKey, SignatureAlgorithm, SignatureVerifier};
 #[cfg(not(target_arch = "wasm32"))]
 pub use key::RingVerifier;
+pub use key::{BadSignature, KeyType, PublicKey, SignatureAlgorithm, SignatureVerifier};
 pub use policy::{CustomPolicy, Ipv4Cidr};
 pub use signed::{
     HashAlgorithm, KeyPairId, SignedCredential, SignedGrant, TrustedKey, TrustedKeys,

@@ -67,7 +67,9 @@ impl Ipv4Cidr {
 
     /// Whether `ip` is inside the block.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+        let mask = u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0);
         (u32::from(ip) & mask) == (u32::from(self.network) & mask)
     }
 }
@@ -104,7 +106,9 @@ impl CustomPolicy {
             _ => return Err(VerifyError::Malformed("policy Statement")),
         };
         let [Value::Object(statement)] = statements.as_slice() else {
-            return Err(VerifyError::Malformed("policy must have exactly one statement"));
+            return Err(VerifyError::Malformed(
+                "policy must have exactly one statement",
+            ));
         };
         only_members(statement, &["Resource", "Condition"])?;
         let resource = match statement.get("Resource") {
@@ -113,7 +117,9 @@ impl CustomPolicy {
             Some(_) => return Err(VerifyError::Malformed("policy Resource")),
         };
         if !(resource.starts_with("https://") || resource.starts_with("http://")) {
-            return Err(VerifyError::Malformed("policy Resource must start with http:// or https://"));
+            return Err(VerifyError::Malformed(
+                "policy Resource must start with http:// or https://",
+            ));
         }
         let condition = match statement.get("Condition") {
             Some(Value::Object(c)) => c,
@@ -129,7 +135,8 @@ impl CustomPolicy {
                 only_members(ip, &["AWS:SourceIp"])?;
                 match ip.get("AWS:SourceIp") {
                     Some(Value::String(cidr)) => Some(
-                        Ipv4Cidr::parse(cidr).map_err(|_| VerifyError::Malformed("policy AWS:SourceIp"))?,
+                        Ipv4Cidr::parse(cidr)
+                            .map_err(|_| VerifyError::Malformed("policy AWS:SourceIp"))?,
                     ),
                     _ => return Err(VerifyError::Malformed("policy AWS:SourceIp")),
                 }
@@ -147,12 +154,17 @@ impl CustomPolicy {
     /// Serialises the policy compactly, members in the order AWS documents them
     /// (`Resource`, then `Condition` with `DateLessThan`, `IpAddress`, `DateGreaterThan`).
     pub fn to_json(&self) -> String {
-        let mut condition = format!(r#"{{"DateLessThan":{{"AWS:EpochTime":{}}}"#, self.date_less_than);
+        let mut condition = format!(
+            r#"{{"DateLessThan":{{"AWS:EpochTime":{}}}"#,
+            self.date_less_than
+        );
         if let Some(ip) = self.source_ip {
             condition.push_str(&format!(r#","IpAddress":{{"AWS:SourceIp":"{ip}"}}"#));
         }
         if let Some(start) = self.date_greater_than {
-            condition.push_str(&format!(r#","DateGreaterThan":{{"AWS:EpochTime":{start}}}"#));
+            condition.push_str(&format!(
+                r#","DateGreaterThan":{{"AWS:EpochTime":{start}}}"#
+            ));
         }
         condition.push('}');
         let resource = Value::String(self.resource.clone()).to_string();
@@ -168,7 +180,10 @@ fn only_members(obj: &Map<String, Value>, allowed: &[&str]) -> Result<(), Verify
     }
 }
 
-fn epoch_condition(condition: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, VerifyError> {
+fn epoch_condition(
+    condition: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<u64>, VerifyError> {
     match condition.get(name) {
         None => Ok(None),
         Some(Value::Object(inner)) => {
@@ -177,7 +192,9 @@ fn epoch_condition(condition: &Map<String, Value>, name: &'static str) -> Result
                 .get("AWS:EpochTime")
                 .and_then(json::as_epoch_seconds)
                 .map(Some)
-                .ok_or(VerifyError::Malformed("policy AWS:EpochTime must be an integer"))
+                .ok_or(VerifyError::Malformed(
+                    "policy AWS:EpochTime must be an integer",
+                ))
         }
         Some(_) => Err(VerifyError::Malformed("policy date condition")),
     }
@@ -211,7 +228,8 @@ pub fn resource_matches(pattern: &str, url: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 #[cfg(test)]
@@ -221,7 +239,10 @@ mod tests {
     #[test]
     fn canned_policy_bytes_exact() {
         assert_eq!(
-            canned_policy("https://d111111abcdef8.cloudfront.net/image.jpg", 1357034400),
+            canned_policy(
+                "https://d111111abcdef8.cloudfront.net/image.jpg",
+                1357034400
+            ),
             r#"{"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/image.jpg","Condition":{"DateLessThan":{"AWS:EpochTime":1357034400}}}]}"#
         );
     }
@@ -239,7 +260,10 @@ mod tests {
             "https://d/*game_download.zip*",
             "https://d/example_game_download.zip?license=yes"
         ));
-        assert!(!resource_matches("https://d/*game_download.zip*", "https://d/game_download.zi"));
+        assert!(!resource_matches(
+            "https://d/*game_download.zip*",
+            "https://d/game_download.zi"
+        ));
     }
 
     #[test]
@@ -265,7 +289,9 @@ mod tests {
         fn reference(p: &[u8], s: &[u8]) -> bool {
             match (p.first(), s.first()) {
                 (None, None) => true,
-                (Some(b'*'), _) => reference(&p[1..], s) || (!s.is_empty() && reference(p, &s[1..])),
+                (Some(b'*'), _) => {
+                    reference(&p[1..], s) || (!s.is_empty() && reference(p, &s[1..]))
+                }
                 (Some(&c), Some(&d)) if c == b'?' || c == d => reference(&p[1..], &s[1..]),
                 _ => false,
             }
@@ -291,7 +317,11 @@ mod tests {
         for p in &patterns {
             let ps = std::str::from_utf8(p).unwrap();
             for s in inputs {
-                assert_eq!(resource_matches(ps, s), reference(p, s.as_bytes()), "{ps} vs {s}");
+                assert_eq!(
+                    resource_matches(ps, s),
+                    reference(p, s.as_bytes()),
+                    "{ps} vs {s}"
+                );
             }
         }
     }
@@ -301,9 +331,20 @@ mod tests {
         let c = Ipv4Cidr::parse("192.0.2.0/24").unwrap();
         assert!(c.contains("192.0.2.77".parse().unwrap()));
         assert!(!c.contains("198.51.100.1".parse().unwrap()));
-        assert!(Ipv4Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(Ipv4Cidr::parse("192.0.2.1").unwrap().contains("192.0.2.1".parse().unwrap()));
-        for bad in ["192.0.2.0/33", "192.0.2.0/", "::1/128", "192.0.2/24", "192.0.2.0/024", "x"] {
+        assert!(Ipv4Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(Ipv4Cidr::parse("192.0.2.1")
+            .unwrap()
+            .contains("192.0.2.1".parse().unwrap()));
+        for bad in [
+            "192.0.2.0/33",
+            "192.0.2.0/",
+            "::1/128",
+            "192.0.2/24",
+            "192.0.2.0/024",
+            "x",
+        ] {
             assert!(Ipv4Cidr::parse(bad).is_err(), "{bad}");
         }
     }
@@ -330,7 +371,11 @@ mod tests {
             br#"{"Statement":[{"Resource":"https://d/a","Condition":{"DateLessThan":{"AWS:EpochTime":5}},"Extra":1}]}"#,
         ];
         for b in bad {
-            assert!(CustomPolicy::parse(b).is_err(), "{}", String::from_utf8_lossy(b));
+            assert!(
+                CustomPolicy::parse(b).is_err(),
+                "{}",
+                String::from_utf8_lossy(b)
+            );
         }
     }
 }

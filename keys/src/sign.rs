@@ -52,27 +52,35 @@ impl SigningKey {
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let bad = |reason| KeyError::new("private_key", reason);
         if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
-            let key = RsaPrivateKey::from_pkcs1_pem(pem).map_err(|_| bad("not a valid PKCS#1 RSA private key"))?;
+            let key = RsaPrivateKey::from_pkcs1_pem(pem)
+                .map_err(|_| bad("not a valid PKCS#1 RSA private key"))?;
             return Self::rsa(key);
         }
         if pem.contains("-----BEGIN EC PRIVATE KEY-----") {
-            let sec1 = pem_decode(pem, "EC PRIVATE KEY").map_err(|_| bad("not a valid SEC1 EC private key"))?;
+            let sec1 = pem_decode(pem, "EC PRIVATE KEY")
+                .map_err(|_| bad("not a valid SEC1 EC private key"))?;
             return Self::ec_from_pkcs8(&sec1_to_pkcs8(&sec1));
         }
         if pem.contains("-----BEGIN PRIVATE KEY-----") {
             if let Ok(key) = RsaPrivateKey::from_pkcs8_pem(pem) {
                 return Self::rsa(key);
             }
-            let der_bytes = pem_decode(pem, "PRIVATE KEY").map_err(|_| bad("not a valid PKCS#8 private key"))?;
+            let der_bytes = pem_decode(pem, "PRIVATE KEY")
+                .map_err(|_| bad("not a valid PKCS#8 private key"))?;
             return Self::ec_from_pkcs8(&der_bytes);
         }
-        Err(bad("expected a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)"))
+        Err(bad(
+            "expected a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)",
+        ))
     }
 
     fn rsa(key: RsaPrivateKey) -> Result<Self, KeyError> {
         let bits = key.n().bits();
         if !(2048..=4096).contains(&bits) || key.e() != &rsa::BigUint::from(65537u32) {
-            return Err(KeyError::new("private_key", "RSA key must be 2048-4096 bits with e = 65537"));
+            return Err(KeyError::new(
+                "private_key",
+                "RSA key must be 2048-4096 bits with e = 65537",
+            ));
         }
         Ok(SigningKey::Rsa(Box::new(key)))
     }
@@ -90,7 +98,9 @@ impl SigningKey {
     /// [`KeyError`] if the public half fails [`PublicKey`]'s rules.
     pub fn public_key(&self) -> Result<PublicKey, KeyError> {
         match self {
-            SigningKey::Rsa(k) => PublicKey::from_rsa_components(&k.n().to_bytes_be(), &k.e().to_bytes_be()),
+            SigningKey::Rsa(k) => {
+                PublicKey::from_rsa_components(&k.n().to_bytes_be(), &k.e().to_bytes_be())
+            }
             SigningKey::EcP256(k) => PublicKey::from_p256_point(k.public_key().as_ref()),
         }
     }
@@ -101,22 +111,31 @@ impl SigningKey {
     /// # Errors
     /// [`KeyError`] for ECDSA with SHA-1 (refused, as the verifier refuses it) or a failure of
     /// the primitive.
-    pub fn sign(&self, hash: HashAlgorithm, message: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, KeyError> {
+    pub fn sign(
+        &self,
+        hash: HashAlgorithm,
+        message: &[u8],
+        rng: &dyn SecureRandom,
+    ) -> Result<Vec<u8>, KeyError> {
         let failed = |reason| KeyError::new("private_key", reason);
         match (self, hash) {
             (SigningKey::Rsa(k), HashAlgorithm::Sha1) => {
                 let digest = sha1::Sha1::digest(message);
-                k.sign(Pkcs1v15Sign::new::<sha1::Sha1>(), &digest).map_err(|_| failed("RSA signing failed"))
+                k.sign(Pkcs1v15Sign::new::<sha1::Sha1>(), &digest)
+                    .map_err(|_| failed("RSA signing failed"))
             }
             (SigningKey::Rsa(k), HashAlgorithm::Sha256) => {
                 let digest = sha2::Sha256::digest(message);
-                k.sign(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest).map_err(|_| failed("RSA signing failed"))
+                k.sign(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
+                    .map_err(|_| failed("RSA signing failed"))
             }
             (SigningKey::EcP256(k), HashAlgorithm::Sha256) => k
                 .sign(rng, message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| failed("ECDSA signing failed")),
-            (SigningKey::EcP256(_), HashAlgorithm::Sha1) => Err(failed("ECDSA keys sign with SHA-256 only")),
+            (SigningKey::EcP256(_), HashAlgorithm::Sha1) => {
+                Err(failed("ECDSA keys sign with SHA-256 only"))
+            }
         }
     }
 }
@@ -154,8 +173,9 @@ impl SigningPolicy {
     }
 }
 
-/// The signed parameters (bare names: `Expires`/`Policy`, `Signature`, `Key-Pair-Id`,
-/// `Hash-Algorithm`), in the order the AWS SDK for JavaScript emits them.
+/// The signed parameters (bare names), in the order the AWS SDK for JavaScript v3
+/// (`@aws-sdk/cloudfront-signer`) emits them: `Expires`/`Policy`, `Key-Pair-Id`, `Signature`,
+/// then `Hash-Algorithm=SHA256` when SHA-256 is used.
 fn signed_params(
     resource: &str,
     policy: &SigningPolicy,
@@ -165,16 +185,23 @@ fn signed_params(
     rng: &dyn SecureRandom,
 ) -> Result<Vec<(&'static str, String)>, KeyError> {
     let (first, policy_bytes) = match policy {
-        SigningPolicy::Canned { expires } => (("Expires", expires.to_string()), canned_policy(resource, *expires)),
-        SigningPolicy::Custom(json) => (("Policy", cf_base64::encode(json.as_bytes())), json.clone()),
+        SigningPolicy::Canned { expires } => (
+            ("Expires", expires.to_string()),
+            canned_policy(resource, *expires),
+        ),
+        SigningPolicy::Custom(json) => {
+            (("Policy", cf_base64::encode(json.as_bytes())), json.clone())
+        }
     };
     let signature = cf_base64::encode(&key.sign(hash, policy_bytes.as_bytes(), rng)?);
-    let mut params = vec![first];
+    let mut params = vec![
+        first,
+        ("Key-Pair-Id", key_pair_id.to_string()),
+        ("Signature", signature),
+    ];
     if hash == HashAlgorithm::Sha256 {
         params.push(("Hash-Algorithm", "SHA256".to_string()));
     }
-    params.push(("Key-Pair-Id", key_pair_id.to_string()));
-    params.push(("Signature", signature));
     Ok(params)
 }
 
@@ -214,10 +241,12 @@ pub fn sign_cookies(
     hash: HashAlgorithm,
     rng: &dyn SecureRandom,
 ) -> Result<Vec<(String, String)>, KeyError> {
-    Ok(signed_params(resource, policy, key_pair_id, key, hash, rng)?
-        .into_iter()
-        .map(|(n, v)| (format!("CloudFront-{n}"), v))
-        .collect())
+    Ok(
+        signed_params(resource, policy, key_pair_id, key, hash, rng)?
+            .into_iter()
+            .map(|(n, v)| (format!("CloudFront-{n}"), v))
+            .collect(),
+    )
 }
 
 /// Signs a JWT with RS256: header `{"kid":<kid>,"alg":"RS256"}` (Cognito's member order) and
@@ -225,11 +254,18 @@ pub fn sign_cookies(
 ///
 /// # Errors
 /// [`KeyError`] when the key is not RSA or signing fails.
-pub fn sign_jwt_rs256(kid: &str, claims: &serde_json::Value, key: &SigningKey) -> Result<String, KeyError> {
+pub fn sign_jwt_rs256(
+    kid: &str,
+    claims: &serde_json::Value,
+    key: &SigningKey,
+) -> Result<String, KeyError> {
     if !matches!(key, SigningKey::Rsa(_)) {
         return Err(KeyError::new("private_key", "RS256 needs an RSA key"));
     }
-    let header = format!(r#"{{"kid":{},"alg":"RS256"}}"#, serde_json::Value::String(kid.to_string()));
+    let header = format!(
+        r#"{{"kid":{},"alg":"RS256"}}"#,
+        serde_json::Value::String(kid.to_string())
+    );
     let mut token = cf_base64::encode_b64url(header.as_bytes());
     token.push('.');
     token.push_str(&cf_base64::encode_b64url(claims.to_string().as_bytes()));
@@ -266,12 +302,18 @@ pub fn generate_ecdsa_p256(rng: &dyn SecureRandom) -> Result<GeneratedKey, KeyEr
 ///
 /// # Errors
 /// [`KeyError`] if generation or encoding fails.
-pub fn generate_rsa_2048(rng: &mut impl rand_core::CryptoRngCore) -> Result<GeneratedKey, KeyError> {
-    let key = RsaPrivateKey::new(rng, 2048).map_err(|_| KeyError::new("", "key generation failed"))?;
+pub fn generate_rsa_2048(
+    rng: &mut impl rand_core::CryptoRngCore,
+) -> Result<GeneratedKey, KeyError> {
+    let key =
+        RsaPrivateKey::new(rng, 2048).map_err(|_| KeyError::new("", "key generation failed"))?;
     let private_pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|_| KeyError::new("", "key encoding failed"))?
         .to_string();
     let public_key = SigningKey::Rsa(Box::new(key)).public_key()?;
-    Ok(GeneratedKey { private_pem, public_key })
+    Ok(GeneratedKey {
+        private_pem,
+        public_key,
+    })
 }

@@ -19,14 +19,20 @@
 //!   CloudFront checks them at request time.
 
 use crate::cf_base64;
-use crate::key::{PublicKey, SignatureAlgorithm, SignatureVerifier, KeyType};
+use crate::key::{KeyType, PublicKey, SignatureAlgorithm, SignatureVerifier};
 use crate::limits::{MAX_POLICY_BYTES, MAX_SIGNATURE_BYTES};
 use crate::policy::{canned_policy, resource_matches, CustomPolicy};
 use crate::{KeyError, UnixTime, Verified, VerifyError};
 use std::net::Ipv4Addr;
 
 /// The reserved signed-URL query parameter names.
-pub const RESERVED_QUERY_PARAMS: [&str; 5] = ["Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm"];
+pub const RESERVED_QUERY_PARAMS: [&str; 5] = [
+    "Expires",
+    "Policy",
+    "Signature",
+    "Key-Pair-Id",
+    "Hash-Algorithm",
+];
 
 /// The signed-cookie names.
 pub const COOKIE_NAMES: [&str; 5] = [
@@ -55,8 +61,16 @@ impl KeyPairId {
 impl core::str::FromStr for KeyPairId {
     type Err = KeyError;
     fn from_str(s: &str) -> Result<Self, KeyError> {
-        if s.is_empty() || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-            return Err(KeyError::new("key_pair_id", "must be 1 to 64 characters of A-Z and 0-9"));
+        if s.is_empty()
+            || s.len() > 64
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return Err(KeyError::new(
+                "key_pair_id",
+                "must be 1 to 64 characters of A-Z and 0-9",
+            ));
         }
         Ok(KeyPairId(s.to_string()))
     }
@@ -91,7 +105,10 @@ impl TrustedKeys {
     pub fn new(keys: Vec<TrustedKey>) -> Result<Self, KeyError> {
         for (i, k) in keys.iter().enumerate() {
             if keys.iter().take(i).any(|o| o.key_pair_id == k.key_pair_id) {
-                return Err(KeyError::new(format!("keys[{i}].key_pair_id"), "duplicate key pair id"));
+                return Err(KeyError::new(
+                    format!("keys[{i}].key_pair_id"),
+                    "duplicate key pair id",
+                ));
             }
         }
         Ok(TrustedKeys { keys })
@@ -187,11 +204,16 @@ impl SignedCredential {
     /// [`VerifyError::Malformed`] for a duplicate name, both or neither of `Expires`/`Policy`, a
     /// missing `Signature`/`Key-Pair-Id`, a bad `Expires` or `Hash-Algorithm`;
     /// [`VerifyError::TooLarge`] for an oversized `Policy` or `Signature`.
-    pub fn from_params(params: &[(&str, &str)], source: CredentialSource) -> Result<Self, VerifyError> {
+    pub fn from_params(
+        params: &[(&str, &str)],
+        source: CredentialSource,
+    ) -> Result<Self, VerifyError> {
         let mut found: [Option<&str>; 5] = [None; 5];
         for (name, value) in params {
             if let Some(i) = RESERVED_QUERY_PARAMS.iter().position(|r| r == name) {
-                let slot = found.get_mut(i).ok_or(VerifyError::Malformed("parameter"))?;
+                let slot = found
+                    .get_mut(i)
+                    .ok_or(VerifyError::Malformed("parameter"))?;
                 if slot.is_some() {
                     return Err(VerifyError::Malformed("duplicate signing parameter"));
                 }
@@ -209,7 +231,9 @@ impl SignedCredential {
                 if p.len() > MAX_POLICY_BYTES {
                     return Err(VerifyError::TooLarge);
                 }
-                PolicyForm::Custom { encoded: p.to_string() }
+                PolicyForm::Custom {
+                    encoded: p.to_string(),
+                }
             }
         };
         let signature = signature.ok_or(VerifyError::Malformed("Signature missing"))?;
@@ -274,7 +298,11 @@ pub fn split_query(query: &str) -> SplitQuery<'_> {
             rest.push(segment);
         }
     }
-    let rest = if rest.is_empty() { None } else { Some(rest.join("&")) };
+    let rest = if rest.is_empty() {
+        None
+    } else {
+        Some(rest.join("&"))
+    };
     SplitQuery { reserved, rest }
 }
 
@@ -328,7 +356,12 @@ impl SignedGrant {
     ///
     /// # Errors
     /// `Expired`, `NotYetValid`, `ResourceMismatch` or `IpMismatch`.
-    pub fn recheck(&self, resource_url: &str, client_ip: &str, now: UnixTime) -> Result<(), VerifyError> {
+    pub fn recheck(
+        &self,
+        resource_url: &str,
+        client_ip: &str,
+        now: UnixTime,
+    ) -> Result<(), VerifyError> {
         let now = now.as_secs();
         match &self.terms {
             PolicyTerms::Canned { resource, expires } => {
@@ -385,11 +418,17 @@ pub fn verify(
     let algorithm = credential
         .hash
         .signature_algorithm(trusted_key.public_key.key_type())?;
-    let signature = cf_base64::decode(&credential.signature).map_err(|_| VerifyError::Malformed("Signature encoding"))?;
+    let signature = cf_base64::decode(&credential.signature)
+        .map_err(|_| VerifyError::Malformed("Signature encoding"))?;
     let policy_bytes = match &credential.policy {
         PolicyForm::Canned { expires } => {
-            if resource_url.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f) {
-                return Err(VerifyError::Malformed("URL not representable in a canned policy"));
+            if resource_url
+                .bytes()
+                .any(|b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f)
+            {
+                return Err(VerifyError::Malformed(
+                    "URL not representable in a canned policy",
+                ));
             }
             canned_policy(resource_url, *expires).into_bytes()
         }
@@ -398,7 +437,12 @@ pub fn verify(
         }
     };
     verifier
-        .verify(algorithm, &trusted_key.public_key, &policy_bytes, &signature)
+        .verify(
+            algorithm,
+            &trusted_key.public_key,
+            &policy_bytes,
+            &signature,
+        )
         .map_err(|_| VerifyError::BadSignature)?;
     let terms = match &credential.policy {
         PolicyForm::Canned { expires } => PolicyTerms::Canned {
@@ -445,20 +489,47 @@ mod tests {
         let canned = [("Expires", "10"), ("Signature", "x"), ("Key-Pair-Id", "K")];
         assert!(SignedCredential::from_params(&canned, CredentialSource::Url).is_ok());
         let cases: &[&[(&str, &str)]] = &[
-            &[("Expires", "10"), ("Policy", "p"), ("Signature", "x"), ("Key-Pair-Id", "K")],
-            &[("Expires", "10"), ("Signature", "x"), ("Signature", "y"), ("Key-Pair-Id", "K")],
+            &[
+                ("Expires", "10"),
+                ("Policy", "p"),
+                ("Signature", "x"),
+                ("Key-Pair-Id", "K"),
+            ],
+            &[
+                ("Expires", "10"),
+                ("Signature", "x"),
+                ("Signature", "y"),
+                ("Key-Pair-Id", "K"),
+            ],
             &[("Expires", "10"), ("Key-Pair-Id", "K")],
             &[("Expires", "10"), ("Signature", "x")],
             &[("Signature", "x"), ("Key-Pair-Id", "K")],
             &[("Expires", "010"), ("Signature", "x"), ("Key-Pair-Id", "K")],
             &[("Expires", "+10"), ("Signature", "x"), ("Key-Pair-Id", "K")],
-            &[("Expires", "4294967296"), ("Signature", "x"), ("Key-Pair-Id", "K")],
-            &[("Expires", "10"), ("Signature", "x"), ("Key-Pair-Id", "K"), ("Hash-Algorithm", "sha256")],
-            &[("Expires", "10"), ("Signature", "x"), ("Key-Pair-Id", "K"), ("Hash-Algorithm", "MD5")],
+            &[
+                ("Expires", "4294967296"),
+                ("Signature", "x"),
+                ("Key-Pair-Id", "K"),
+            ],
+            &[
+                ("Expires", "10"),
+                ("Signature", "x"),
+                ("Key-Pair-Id", "K"),
+                ("Hash-Algorithm", "sha256"),
+            ],
+            &[
+                ("Expires", "10"),
+                ("Signature", "x"),
+                ("Key-Pair-Id", "K"),
+                ("Hash-Algorithm", "MD5"),
+            ],
         ];
         for c in cases {
             assert!(
-                matches!(SignedCredential::from_params(c, CredentialSource::Url), Err(VerifyError::Malformed(_))),
+                matches!(
+                    SignedCredential::from_params(c, CredentialSource::Url),
+                    Err(VerifyError::Malformed(_))
+                ),
                 "{c:?}"
             );
         }

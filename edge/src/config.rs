@@ -1,0 +1,470 @@
+//! The configuration: the version-1 document (`edgegate.toml`) and the validated [`GateConfig`].
+//!
+//! One document configures the gate, and later the auth function, the bundle and the stack.
+//! [`ConfigDocument`] is the serde shape (unknown members refused everywhere); the shell that
+//! reads the file resolves file references (`public_key_file`, `jwks_file`) and loads the JWKS,
+//! then [`GateConfig::from_document`] validates everything once, with errors that name the
+//! field (`routes[2].groups: ...`). Security settings have no defaults that widen access:
+//! every route states its access, app client ids and trusted keys are explicit, and leeway
+//! defaults to 0 seconds.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [site]
+//! domain = "downloads.example.com"   # the host viewers use (Aliases)
+//! scheme = "https"                   # optional, default "https"; signed-URL resources use it
+//!
+//! [cognito]                          # optional: without it only signed URLs/cookies admit
+//! region = "eu-west-1"
+//! user_pool_id = "eu-west-1_AbCdEf123"
+//! issuer_format = "original"         # or "updated" (issuer-cognito-idp.<region>...)
+//! app_client_ids = ["1example23456789"]
+//! token_use = ["access", "id"]       # accepted token_use values
+//! leeway_seconds = 30                # optional, default 0, at most 300
+//! jwks_url = "https://..."           # optional, default <issuer>/.well-known/jwks.json
+//! jwks_file = "jwks.json"            # optional, read instead of fetching
+//!
+//! [[cloudfront.trusted_keys]]
+//! key_pair_id = "K2JCJMDEHXQW5F"
+//! public_key_file = "keys/cloudfront-public.pem"   # or public_key = "-----BEGIN PUBLIC KEY-----..."
+//!
+//! [[routes]]
+//! prefix = "/releases"
+//! access = "groups"                  # "public" | "groups" | "signed"
+//! groups = ["downloaders"]
+//!
+//! [[routes]]
+//! prefix = "/shared"
+//! access = "signed"
+//! ```
+//!
+//! `[auth]` and `[publish]` are reserved for the sign-in and publish features and are passed
+//! through unvalidated here.
+
+use edgegate_keys::jwt::{cognito_issuer, IssuerFormat, JwtValidation, TokenUse};
+use edgegate_keys::{Jwks, KeyPairId, PublicKey, TrustedKey, TrustedKeys};
+use serde::{Deserialize, Serialize};
+
+/// The only supported document version.
+pub const CONFIG_VERSION: u32 = 1;
+/// Largest accepted leeway, in seconds.
+pub const MAX_LEEWAY_SECS: u64 = 300;
+
+/// The configuration document as written (TOML or JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigDocument {
+    /// Must be 1.
+    pub version: u32,
+    /// The site.
+    pub site: SiteDoc,
+    /// Cognito user pool settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cognito: Option<CognitoDoc>,
+    /// CloudFront trusted keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudfront: Option<CloudFrontDoc>,
+    /// Routes (path prefix → access).
+    pub routes: Vec<RouteDoc>,
+    /// Reserved for the browser sign-in feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<serde_json::Value>,
+    /// Reserved for the publisher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<serde_json::Value>,
+}
+
+/// `[site]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteDoc {
+    /// The host name viewers use, e.g. `downloads.example.com` (a port is allowed for local use).
+    pub domain: String,
+    /// `https` (default) or `http` (local development only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+}
+
+/// `[cognito]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CognitoDoc {
+    /// The pool's region (for the updated format: its primary region).
+    pub region: String,
+    /// e.g. `eu-west-1_AbCdEf123`.
+    pub user_pool_id: String,
+    /// `original` or `updated`.
+    pub issuer_format: IssuerFormat,
+    /// Accepted app client ids.
+    pub app_client_ids: Vec<String>,
+    /// Accepted `token_use` values.
+    pub token_use: Vec<TokenUse>,
+    /// Clock-skew allowance, seconds (default 0, max 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leeway_seconds: Option<u64>,
+    /// Where the JWKS is fetched from at build/start time (default `<issuer>/.well-known/jwks.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<String>,
+    /// A local JWKS file, read instead of fetching (relative to the config file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<String>,
+}
+
+impl CognitoDoc {
+    /// The issuer string tokens must carry.
+    pub fn issuer(&self) -> String {
+        cognito_issuer(self.issuer_format, &self.region, &self.user_pool_id)
+    }
+
+    /// The JWKS URL: `jwks_url`, else `<issuer>/.well-known/jwks.json`.
+    pub fn jwks_url(&self) -> String {
+        self.jwks_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer()))
+    }
+}
+
+/// `[cloudfront]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudFrontDoc {
+    /// The trusted key group.
+    #[serde(default)]
+    pub trusted_keys: Vec<TrustedKeyDoc>,
+}
+
+/// One `[[cloudfront.trusted_keys]]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedKeyDoc {
+    /// The CloudFront public key id.
+    pub key_pair_id: String,
+    /// PEM `PUBLIC KEY` inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// PEM file (relative to the config file); the loader inlines it into `public_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_file: Option<String>,
+}
+
+/// What a route requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessKind {
+    /// No credential; any present is ignored and stripped.
+    Public,
+    /// A Cognito token in one of `groups`, or a signed URL/cookies covering the request.
+    Groups,
+    /// Only a signed URL or signed cookies.
+    Signed,
+}
+
+/// One `[[routes]]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteDoc {
+    /// Path prefix, matched on whole segments (`/releases`).
+    pub prefix: String,
+    /// The access rule.
+    pub access: AccessKind,
+    /// For `access = "groups"`: the Cognito groups admitted (any of).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+}
+
+/// A configuration error naming the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// e.g. `routes[1].groups`.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ConfigError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A route's access rule, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No credential needed.
+    Public,
+    /// Cognito token in any of these groups, or signed URL/cookies.
+    Groups(Vec<String>),
+    /// Signed URL/cookies only.
+    Signed,
+}
+
+/// A validated route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Canonical prefix.
+    pub prefix: String,
+    /// Access rule.
+    pub access: Access,
+}
+
+/// Validated Cognito settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CognitoConfig {
+    /// The claim rules.
+    pub validation: JwtValidation,
+    /// The user pool's keys.
+    pub jwks: Jwks,
+}
+
+/// The validated gate configuration. Built only by [`GateConfig::from_document`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateConfig {
+    /// The site host name.
+    pub site_domain: String,
+    /// `https` or `http`.
+    pub scheme: String,
+    /// Cognito, if configured.
+    pub cognito: Option<CognitoConfig>,
+    /// Trusted CloudFront keys.
+    pub trusted_keys: TrustedKeys,
+    /// Routes, longest prefix first.
+    pub routes: Vec<Route>,
+}
+
+fn is_host(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b':'
+        })
+}
+
+fn is_prefix(s: &str) -> bool {
+    if s == "/" {
+        return true;
+    }
+    s.starts_with('/')
+        && !s.ends_with('/')
+        && s.get(1..).unwrap_or_default().split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' || b == b'~'
+                })
+        })
+}
+
+impl GateConfig {
+    /// Validates a document. `jwks` is the user pool's key set, required when `[cognito]` is
+    /// present (the shell loads it from `jwks_file` or `jwks_url`).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first field at fault.
+    pub fn from_document(doc: &ConfigDocument, jwks: Option<Jwks>) -> Result<Self, ConfigError> {
+        if doc.version != CONFIG_VERSION {
+            return Err(ConfigError::new("version", "must be 1"));
+        }
+        if !is_host(&doc.site.domain) {
+            return Err(ConfigError::new(
+                "site.domain",
+                "must be a lowercase host name",
+            ));
+        }
+        let scheme = match doc.site.scheme.as_deref() {
+            None | Some("https") => "https",
+            Some("http") => "http",
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "site.scheme",
+                    "must be \"https\" or \"http\"",
+                ))
+            }
+        };
+        let cognito = match &doc.cognito {
+            None => None,
+            Some(c) => Some(validate_cognito(c, jwks)?),
+        };
+        let mut keys = Vec::new();
+        if let Some(cf) = &doc.cloudfront {
+            for (i, k) in cf.trusted_keys.iter().enumerate() {
+                let field = format!("cloudfront.trusted_keys[{i}]");
+                let key_pair_id: KeyPairId =
+                    k.key_pair_id
+                        .parse()
+                        .map_err(|e: edgegate_keys::KeyError| {
+                            ConfigError::new(format!("{field}.key_pair_id"), e.reason)
+                        })?;
+                let pem = k.public_key.as_deref().ok_or_else(|| {
+                    ConfigError::new(
+                        format!("{field}.public_key"),
+                        if k.public_key_file.is_some() {
+                            "public_key_file was not loaded"
+                        } else {
+                            "missing (give public_key or public_key_file)"
+                        },
+                    )
+                })?;
+                let public_key = PublicKey::from_spki_pem(pem)
+                    .map_err(|e| ConfigError::new(format!("{field}.public_key"), e.to_string()))?;
+                keys.push(TrustedKey {
+                    key_pair_id,
+                    public_key,
+                });
+            }
+        }
+        let trusted_keys = TrustedKeys::new(keys)
+            .map_err(|e| ConfigError::new(format!("cloudfront.trusted_{}", e.field), e.reason))?;
+        if doc.routes.is_empty() {
+            return Err(ConfigError::new("routes", "at least one route is required"));
+        }
+        let mut routes: Vec<Route> = Vec::with_capacity(doc.routes.len());
+        for (i, r) in doc.routes.iter().enumerate() {
+            let field = format!("routes[{i}]");
+            if !is_prefix(&r.prefix) {
+                return Err(ConfigError::new(
+                    format!("{field}.prefix"),
+                    "must be \"/\" or /segment[/segment...] of A-Za-z0-9-._~ without a trailing slash",
+                ));
+            }
+            if routes.iter().any(|o| o.prefix == r.prefix) {
+                return Err(ConfigError::new(
+                    format!("{field}.prefix"),
+                    "duplicate prefix",
+                ));
+            }
+            let access = match (r.access, &r.groups) {
+                (AccessKind::Groups, Some(groups)) if !groups.is_empty() => {
+                    if groups.iter().any(|g| g.is_empty()) {
+                        return Err(ConfigError::new(
+                            format!("{field}.groups"),
+                            "empty group name",
+                        ));
+                    }
+                    Access::Groups(groups.clone())
+                }
+                (AccessKind::Groups, _) => {
+                    return Err(ConfigError::new(
+                        format!("{field}.groups"),
+                        "required and non-empty for access = \"groups\"",
+                    ))
+                }
+                (_, Some(_)) => {
+                    return Err(ConfigError::new(
+                        format!("{field}.groups"),
+                        "only allowed with access = \"groups\"",
+                    ))
+                }
+                (AccessKind::Public, None) => Access::Public,
+                (AccessKind::Signed, None) => Access::Signed,
+            };
+            match &access {
+                Access::Signed if trusted_keys.is_empty() => {
+                    return Err(ConfigError::new(
+                        format!("{field}.access"),
+                        "\"signed\" needs at least one [[cloudfront.trusted_keys]]",
+                    ))
+                }
+                Access::Groups(_) if cognito.is_none() && trusted_keys.is_empty() => {
+                    return Err(ConfigError::new(
+                        format!("{field}.access"),
+                        "\"groups\" needs [cognito] or [[cloudfront.trusted_keys]]",
+                    ))
+                }
+                _ => {}
+            }
+            routes.push(Route {
+                prefix: r.prefix.clone(),
+                access,
+            });
+        }
+        routes.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        Ok(GateConfig {
+            site_domain: doc.site.domain.clone(),
+            scheme: scheme.to_string(),
+            cognito,
+            trusted_keys,
+            routes,
+        })
+    }
+
+    /// The route covering `path` (longest whole-segment prefix), if any.
+    pub fn route_for(&self, path: &str) -> Option<&Route> {
+        self.routes
+            .iter()
+            .find(|r| crate::path::covers(&r.prefix, path))
+    }
+}
+
+fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig, ConfigError> {
+    if c.region.is_empty()
+        || !c
+            .region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(ConfigError::new(
+            "cognito.region",
+            "must look like eu-west-1",
+        ));
+    }
+    let pool_ok = c
+        .user_pool_id
+        .strip_prefix(&c.region)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !pool_ok {
+        return Err(ConfigError::new(
+            "cognito.user_pool_id",
+            "must be <region>_<alphanumeric id> for the configured region",
+        ));
+    }
+    if c.app_client_ids.is_empty() {
+        return Err(ConfigError::new(
+            "cognito.app_client_ids",
+            "at least one app client id is required",
+        ));
+    }
+    if c.app_client_ids
+        .iter()
+        .any(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(ConfigError::new(
+            "cognito.app_client_ids",
+            "ids must be non-empty and alphanumeric",
+        ));
+    }
+    if c.token_use.is_empty() {
+        return Err(ConfigError::new(
+            "cognito.token_use",
+            "list at least one of \"id\", \"access\"",
+        ));
+    }
+    let leeway = c.leeway_seconds.unwrap_or(0);
+    if leeway > MAX_LEEWAY_SECS {
+        return Err(ConfigError::new("cognito.leeway_seconds", "at most 300"));
+    }
+    let jwks =
+        jwks.ok_or_else(|| ConfigError::new("cognito.jwks_url", "the JWKS was not loaded"))?;
+    Ok(CognitoConfig {
+        validation: JwtValidation {
+            issuer: c.issuer(),
+            client_ids: c.app_client_ids.clone(),
+            token_uses: c.token_use.clone(),
+            leeway_secs: leeway,
+        },
+        jwks,
+    })
+}

@@ -1,0 +1,186 @@
+//! Raw-URI canonicality: the gate refuses what it would otherwise have to guess at.
+//!
+//! Lambda@Edge sees the raw URI (CloudFront normalises only to pick the cache behavior) and S3
+//! keys are literal, so `/releases/../secret`, `%2e%2e`, `%2f`, backslashes, `//` and control
+//! characters are refused (400) before any route or credential logic (security catalogue
+//! PATH-01..06; CVE-2019-9901, CVE-2021-31920 classes). Accepted paths are exactly RFC 3986
+//! `path-absolute` characters with these extra rules:
+//!
+//! - only `A-Za-z0-9-._~!$&'()*+,;=:@/` and `%XX` (two hex digits);
+//! - no empty segment except one trailing `/` (so no `//`), no `.` or `..` segment;
+//! - a `%XX` escape must not encode `.`, `/`, `\`, a control character, or any other
+//!   unreserved character (`A-Za-z0-9-_~`): those have a plain spelling, and two spellings of
+//!   one S3 key would let a path dodge a route prefix.
+//!
+//! So a canonical path's route prefix (over unreserved characters) means the same thing before
+//! and after S3 decodes it.
+
+/// Why a path is not canonical (for logs and `edgegate explain`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathError {
+    /// Does not start with `/`.
+    NotAbsolute,
+    /// A character outside the allowed set (space, `\`, `"`, controls, non-ASCII, ...).
+    BadCharacter,
+    /// A malformed `%` escape.
+    BadEscape,
+    /// A `%XX` escape of `.`, `/`, `\`, a control or another unreserved character.
+    EncodedReserved,
+    /// An empty segment (`//`).
+    EmptySegment,
+    /// A `.` or `..` segment.
+    DotSegment,
+}
+
+impl PathError {
+    /// A stable snake_case detail code.
+    pub fn detail(self) -> &'static str {
+        match self {
+            PathError::NotAbsolute => "path_not_absolute",
+            PathError::BadCharacter => "path_bad_character",
+            PathError::BadEscape => "path_bad_escape",
+            PathError::EncodedReserved => "path_encoded_reserved",
+            PathError::EmptySegment => "path_empty_segment",
+            PathError::DotSegment => "path_dot_segment",
+        }
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn is_plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
+}
+
+/// Checks that `uri` is a canonical absolute path (see the module docs).
+///
+/// # Errors
+/// The first [`PathError`] found.
+pub fn check_canonical(uri: &str) -> Result<(), PathError> {
+    let bytes = uri.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return Err(PathError::NotAbsolute);
+    }
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hi = bytes.get(i + 1).copied().and_then(hex_value);
+            let lo = bytes.get(i + 2).copied().and_then(hex_value);
+            let (Some(hi), Some(lo)) = (hi, lo) else {
+                return Err(PathError::BadEscape);
+            };
+            let decoded = (hi << 4) | lo;
+            if decoded < 0x20
+                || decoded == 0x7f
+                || decoded == b'/'
+                || decoded == b'\\'
+                || decoded.is_ascii_alphanumeric()
+                || b"-._~".contains(&decoded)
+            {
+                return Err(PathError::EncodedReserved);
+            }
+            i += 3;
+        } else if is_plain(b) {
+            i += 1;
+        } else {
+            return Err(PathError::BadCharacter);
+        }
+    }
+    let inner = uri.get(1..).unwrap_or_default();
+    let segments: Vec<&str> = inner.split('/').collect();
+    let last = segments.len().saturating_sub(1);
+    for (n, segment) in segments.iter().enumerate() {
+        match *segment {
+            "" if n == last => {} // "/" itself, or one trailing slash
+            "" => return Err(PathError::EmptySegment),
+            "." | ".." => return Err(PathError::DotSegment),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` lies under `prefix` on whole segments: `/releases` covers `/releases` and
+/// `/releases/x`, not `/releases-old`; `/` covers everything.
+pub fn covers(prefix: &str, path: &str) -> bool {
+    if prefix == "/" {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_paths_ok() {
+        for p in [
+            "/",
+            "/releases",
+            "/releases/",
+            "/releases/1.0.0/app.zip",
+            "/a%20b/%C3%BC.txt",
+            "/a/b;c=d/@x:y",
+            "/a%25b",
+            "/.well-known/x",
+            "/a..b/c.",
+        ] {
+            assert_eq!(check_canonical(p), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn non_canonical_paths_fail() {
+        let cases = [
+            ("", PathError::NotAbsolute),
+            ("releases", PathError::NotAbsolute),
+            ("/releases/../secret", PathError::DotSegment),
+            ("/releases/./x", PathError::DotSegment),
+            ("/releases/..", PathError::DotSegment),
+            ("/releases/%2e%2e/secret", PathError::EncodedReserved),
+            ("/releases/%2E%2E/secret", PathError::EncodedReserved),
+            ("/releases%2fsecret", PathError::EncodedReserved),
+            ("/releases%2Fsecret", PathError::EncodedReserved),
+            ("/releases%5csecret", PathError::EncodedReserved),
+            ("/releases\\secret", PathError::BadCharacter),
+            ("//releases", PathError::EmptySegment),
+            ("/releases//x", PathError::EmptySegment),
+            ("/a\u{0}b", PathError::BadCharacter),
+            ("/a\tb", PathError::BadCharacter),
+            ("/a b", PathError::BadCharacter),
+            ("/a%00b", PathError::EncodedReserved),
+            ("/a%0ab", PathError::EncodedReserved),
+            ("/a%7fb", PathError::EncodedReserved),
+            ("/%72eleases/x", PathError::EncodedReserved),
+            ("/a%2", PathError::BadEscape),
+            ("/a%zz", PathError::BadEscape),
+            ("/caf\u{e9}", PathError::BadCharacter),
+            ("/a#b", PathError::BadCharacter),
+            ("/a?b", PathError::BadCharacter),
+        ];
+        for (p, want) in cases {
+            assert_eq!(check_canonical(p), Err(want), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn covers_whole_segments_only() {
+        assert!(covers("/releases", "/releases"));
+        assert!(covers("/releases", "/releases/"));
+        assert!(covers("/releases", "/releases/x"));
+        assert!(!covers("/releases", "/releases-old"));
+        assert!(!covers("/releases", "/release"));
+        assert!(covers("/", "/anything"));
+    }
+}
