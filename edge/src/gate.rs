@@ -3,7 +3,7 @@
 //! Order of checks (design.md, "Decisions" and "Routes and credentials"):
 //!
 //! 1. size caps before any decoding: URI + query 8 KiB, `Cookie` 16 KiB, `Authorization`
-//!    16 KiB → 400 `too_large`;
+//!    `Bearer ` + 16 KiB (the token cap, whatever the route) → 400 `too_large`;
 //! 2. a canonical raw path ([`crate::path`]) and a `Host` header → else 400 `bad_request`;
 //! 3. the route: longest whole-segment prefix → none: 403 `no_route`;
 //! 4. `public` routes: allow, with every credential stripped;
@@ -24,14 +24,15 @@
 //! and `edgegate explain`. An allowed request goes on with `Authorization`, the `CloudFront-*`
 //! cookies, edgegate's and Amplify's cookies and the signing query parameters removed.
 
-use crate::config::{Access, GateConfig, Route};
+use crate::cache::{signed_key, VerifiedCache};
+use crate::config::{Access, CognitoConfig, GateConfig, Route};
 use crate::cookies::CookieJar;
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
 use crate::path;
 use edgegate_keys::jwt::{self, CognitoIdentity};
 use edgegate_keys::limits::{MAX_TOKEN_BYTES, MAX_URL_BYTES};
 use edgegate_keys::signed::{self, CredentialSource, SignedCredential, SignedGrant};
-use edgegate_keys::{SignatureVerifier, UnixTime, VerifyError};
+use edgegate_keys::{SignatureVerifier, UnixTime, Verified, VerifyError};
 use serde::Serialize;
 
 /// Largest accepted `Cookie` header content (all entries together), in bytes.
@@ -312,6 +313,8 @@ impl Denial {
     }
 }
 
+/// `Bearer ` (scheme and its one space): the `Authorization` cap is this plus the token cap.
+const BEARER_PREFIX: &str = "Bearer ";
 const BEARER_MISSING: &str = "Bearer realm=\"edgegate\"";
 const BEARER_INVALID: &str = "Bearer realm=\"edgegate\", error=\"invalid_token\"";
 
@@ -346,6 +349,19 @@ pub fn decide(
     verifier: &dyn SignatureVerifier,
     now: UnixTime,
 ) -> Decision {
+    decide_cached(req, cfg, verifier, now, None)
+}
+
+/// [`decide`] with a [`VerifiedCache`]: a credential already verified is not verified again,
+/// but its expiry, the route's groups, and a policy's `Resource`, `IpAddress` and dates are
+/// re-checked on every request (see [`crate::cache`]). Gives the same decision as [`decide`].
+pub fn decide_cached(
+    req: &ViewerRequest,
+    cfg: &GateConfig,
+    verifier: &dyn SignatureVerifier,
+    now: UnixTime,
+    mut cache: Option<&mut VerifiedCache>,
+) -> Decision {
     let mut ctx = Ctx { route: None };
 
     // 1. Size caps, before any decoding.
@@ -357,7 +373,10 @@ pub fn decide(
         return ctx.deny(400, Reason::TooLarge, "cookie_too_large");
     }
     let auth_values: Vec<&str> = req.header_values("authorization").collect();
-    if auth_values.iter().any(|v| v.len() > MAX_TOKEN_BYTES + 16) {
+    if auth_values
+        .iter()
+        .any(|v| v.len() > BEARER_PREFIX.len() + MAX_TOKEN_BYTES)
+    {
         return ctx.deny(400, Reason::TooLarge, "token_too_large");
     }
 
@@ -413,13 +432,14 @@ pub fn decide(
             Err(e) => return invalid_signed(&ctx, e),
         };
         let url = resource(split.rest.as_deref());
-        return match signed::verify(
+        return match verify_signed(
             &credential,
             &url,
-            &req.client_ip,
-            &cfg.trusted_keys,
+            req,
+            cfg,
             verifier,
             now,
+            cache.as_deref_mut(),
         ) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
             Err(e) => invalid_signed(&ctx, e),
@@ -446,7 +466,7 @@ pub fn decide(
         let Some(cognito) = &cfg.cognito else {
             return ctx.deny(401, Reason::InvalidCredential, "cognito_not_configured");
         };
-        return match jwt::verify(token, &cognito.jwks, &cognito.validation, verifier, now) {
+        return match verify_token(token, cognito, verifier, now, cache.as_deref_mut()) {
             Ok(identity) => {
                 if identity.groups.iter().any(|g| groups.contains(g)) {
                     allow(req, &split, &jar, Identity::cognito(&identity), route)
@@ -486,13 +506,14 @@ pub fn decide(
         } else {
             Some(&req.querystring)
         });
-        return match signed::verify(
+        return match verify_signed(
             &credential,
             &url,
-            &req.client_ip,
-            &cfg.trusted_keys,
+            req,
+            cfg,
             verifier,
             now,
+            cache.as_deref_mut(),
         ) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
             Err(e) => invalid_signed(&ctx, e),
@@ -503,6 +524,68 @@ pub fn decide(
         Access::Signed => ctx.deny(403, Reason::MissingCredential, "no_signature"),
         _ => ctx.deny(401, Reason::MissingCredential, "no_credential"),
     }
+}
+
+fn verify_token(
+    token: &str,
+    cognito: &CognitoConfig,
+    verifier: &dyn SignatureVerifier,
+    now: UnixTime,
+    cache: Option<&mut VerifiedCache>,
+) -> Result<Verified<CognitoIdentity>, VerifyError> {
+    let Some(cache) = cache else {
+        return jwt::verify(token, &cognito.jwks, &cognito.validation, verifier, now);
+    };
+    if let Some(hit) = cache.token(token) {
+        // Same bytes, already verified: only the expiry can have changed.
+        if hit
+            .expires_at
+            .saturating_add(cognito.validation.leeway_secs)
+            > now.as_secs()
+        {
+            return Ok(hit);
+        }
+        return Err(VerifyError::Expired);
+    }
+    let verified = jwt::verify(token, &cognito.jwks, &cognito.validation, verifier, now)?;
+    cache.insert_token(token, verified.clone(), now.as_secs());
+    Ok(verified)
+}
+
+fn verify_signed(
+    credential: &SignedCredential,
+    url: &str,
+    req: &ViewerRequest,
+    cfg: &GateConfig,
+    verifier: &dyn SignatureVerifier,
+    now: UnixTime,
+    cache: Option<&mut VerifiedCache>,
+) -> Result<Verified<SignedGrant>, VerifyError> {
+    let Some(cache) = cache else {
+        return signed::verify(
+            credential,
+            url,
+            &req.client_ip,
+            &cfg.trusted_keys,
+            verifier,
+            now,
+        );
+    };
+    let key = signed_key(credential, url);
+    if let Some(hit) = cache.signed(&key) {
+        hit.recheck(url, &req.client_ip, now)?;
+        return Ok(hit);
+    }
+    let verified = signed::verify(
+        credential,
+        url,
+        &req.client_ip,
+        &cfg.trusted_keys,
+        verifier,
+        now,
+    )?;
+    cache.insert_signed(key, verified.clone(), now.as_secs());
+    Ok(verified)
 }
 
 fn invalid_signed(ctx: &Ctx<'_>, e: VerifyError) -> Decision {

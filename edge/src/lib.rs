@@ -5,9 +5,11 @@
 //! - [`event`]: the Lambda@Edge viewer-request event and response JSON (edgegate's own types:
 //!   `aws_lambda_events` has no CloudFront module);
 //! - [`config`]: the version-1 configuration document and the validated [`GateConfig`];
-//! - [`path`]: raw-URI canonicality (dot segments, `%2e`, `%2f`, `%5c`, `\`, `//`, controls);
+//! - [`path`]: raw-URI canonicality (dot segments, `%2e`, `%2f`, `%5c`, `\`, `//`, controls,
+//!   double encoding, invalid UTF-8);
 //! - [`cookies`]: the `Cookie` header jar (all `cookie` entries joined, duplicates kept);
-//! - [`gate`]: [`decide`], which turns a request into a [`Decision`].
+//! - [`gate`]: [`decide`], which turns a request into a [`Decision`];
+//! - [`cache`]: the bounded verified-credential cache used by [`decide_cached`].
 //!
 //! **I/O stance:** pure. No I/O, no clock, no logging, no randomness. Time comes in as
 //! [`edgegate_keys::UnixTime`] and the signature primitive as a
@@ -24,12 +26,16 @@
 )]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod config;
 pub mod cookies;
 pub mod event;
 pub mod gate;
 pub mod path;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
+pub use cache::VerifiedCache;
 pub use config::{ConfigDocument, ConfigError, GateConfig};
 pub use event::{CfResponse, ViewerRequest, ViewerRequestEvent};
-pub use gate::{decide, Decision, Identity, Reason};
+pub use gate::{decide, decide_cached, Decision, Identity, Reason};

@@ -10,7 +10,11 @@
 //! - no empty segment except one trailing `/` (so no `//`), no `.` or `..` segment;
 //! - a `%XX` escape must not encode `.`, `/`, `\`, a control character, or any other
 //!   unreserved character (`A-Za-z0-9-_~`): those have a plain spelling, and two spellings of
-//!   one S3 key would let a path dodge a route prefix.
+//!   one S3 key would let a path dodge a route prefix;
+//! - no double encoding of those: `%25XX` where `%XX` would be refused by the rule above
+//!   (`%252e`, `%252F`, catalogue PATH-03), so a second decoder finds no traversal either;
+//! - the percent-decoded path is valid UTF-8 (S3 keys are UTF-8): no overlong forms
+//!   (`%c0%ae`), surrogates (`%ed%a0%80`) or stray bytes (`%ff`) (catalogue PATH-06).
 //!
 //! So a canonical path's route prefix (over unreserved characters) means the same thing before
 //! and after S3 decodes it.
@@ -26,6 +30,10 @@ pub enum PathError {
     BadEscape,
     /// A `%XX` escape of `.`, `/`, `\`, a control or another unreserved character.
     EncodedReserved,
+    /// `%25XX` where `%XX` would be [`PathError::EncodedReserved`] (double encoding).
+    DoubleEncoded,
+    /// The percent-decoded path is not valid UTF-8.
+    InvalidUtf8,
     /// An empty segment (`//`).
     EmptySegment,
     /// A `.` or `..` segment.
@@ -40,6 +48,8 @@ impl PathError {
             PathError::BadCharacter => "path_bad_character",
             PathError::BadEscape => "path_bad_escape",
             PathError::EncodedReserved => "path_encoded_reserved",
+            PathError::DoubleEncoded => "path_double_encoded",
+            PathError::InvalidUtf8 => "path_invalid_utf8",
             PathError::EmptySegment => "path_empty_segment",
             PathError::DotSegment => "path_dot_segment",
         }
@@ -55,6 +65,24 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// The byte two hex digits starting at `at` encode, if they are two hex digits.
+fn hex_pair(bytes: &[u8], at: usize) -> Option<u8> {
+    let hi = bytes.get(at).copied().and_then(hex_value)?;
+    let lo = bytes.get(at + 1).copied().and_then(hex_value)?;
+    Some((hi << 4) | lo)
+}
+
+/// Bytes that must never be percent-encoded in a canonical path: `.`, `/`, `\`, controls and
+/// the other unreserved characters.
+fn must_stay_plain(decoded: u8) -> bool {
+    decoded < 0x20
+        || decoded == 0x7f
+        || decoded == b'/'
+        || decoded == b'\\'
+        || decoded.is_ascii_alphanumeric()
+        || b"-._~".contains(&decoded)
+}
+
 fn is_plain(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
 }
@@ -68,30 +96,31 @@ pub fn check_canonical(uri: &str) -> Result<(), PathError> {
     if bytes.first() != Some(&b'/') {
         return Err(PathError::NotAbsolute);
     }
+    let mut decoded_path = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex_value);
-            let lo = bytes.get(i + 2).copied().and_then(hex_value);
-            let (Some(hi), Some(lo)) = (hi, lo) else {
+            let Some(decoded) = hex_pair(bytes, i + 1) else {
                 return Err(PathError::BadEscape);
             };
-            let decoded = (hi << 4) | lo;
-            if decoded < 0x20
-                || decoded == 0x7f
-                || decoded == b'/'
-                || decoded == b'\\'
-                || decoded.is_ascii_alphanumeric()
-                || b"-._~".contains(&decoded)
-            {
+            if must_stay_plain(decoded) {
                 return Err(PathError::EncodedReserved);
             }
+            // `%25` then two hex digits: what a second decoder would see as an escape.
+            if decoded == b'%' && hex_pair(bytes, i + 3).is_some_and(must_stay_plain) {
+                return Err(PathError::DoubleEncoded);
+            }
+            decoded_path.push(decoded);
             i += 3;
         } else if is_plain(b) {
+            decoded_path.push(b);
             i += 1;
         } else {
             return Err(PathError::BadCharacter);
         }
+    }
+    if core::str::from_utf8(&decoded_path).is_err() {
+        return Err(PathError::InvalidUtf8);
     }
     let inner = uri.get(1..).unwrap_or_default();
     let segments: Vec<&str> = inner.split('/').collect();
@@ -133,6 +162,9 @@ mod tests {
             "/a%20b/%C3%BC.txt",
             "/a/b;c=d/@x:y",
             "/a%25b",
+            "/a%2520b",
+            "/100%25",
+            "/a%25zz",
             "/.well-known/x",
             "/a..b/c.",
         ] {
@@ -163,6 +195,13 @@ mod tests {
             ("/a%0ab", PathError::EncodedReserved),
             ("/a%7fb", PathError::EncodedReserved),
             ("/%72eleases/x", PathError::EncodedReserved),
+            ("/%252e%252e/secret", PathError::DoubleEncoded),
+            ("/releases/%252F", PathError::DoubleEncoded),
+            ("/%2572eleases/x", PathError::DoubleEncoded),
+            ("/releases/%c0%ae%c0%ae/", PathError::InvalidUtf8),
+            ("/releases/%ed%a0%80", PathError::InvalidUtf8),
+            ("/releases/%ff", PathError::InvalidUtf8),
+            ("/releases/%C3", PathError::InvalidUtf8),
             ("/a%2", PathError::BadEscape),
             ("/a%zz", PathError::BadEscape),
             ("/caf\u{e9}", PathError::BadCharacter),

@@ -135,6 +135,21 @@ enum Command {
         #[arg(long)]
         print_event: bool,
     },
+    /// Build the Lambda@Edge viewer-request zip (wasm gate + Node.js handler + baked config and JWKS).
+    Bundle {
+        /// edgegate.toml.
+        #[arg(long)]
+        config: PathBuf,
+        /// JWKS file or URL, overriding the config's source (fetched now and baked in).
+        #[arg(long)]
+        jwks: Option<String>,
+        /// Output folder (gets viewer-request.zip and the unpacked viewer-request/).
+        #[arg(long)]
+        out: PathBuf,
+        /// Use this prebuilt edgegate_edge.wasm instead of building it.
+        #[arg(long)]
+        wasm: Option<PathBuf>,
+    },
     /// Key management.
     Keys {
         #[command(subcommand)]
@@ -226,6 +241,19 @@ async fn run(cli: Cli) -> ExitCode {
             now: now.unwrap_or_else(now_secs),
             jwks,
             print_event,
+        })
+        .await
+        .map(|s| println!("{s}")),
+        Command::Bundle {
+            config,
+            jwks,
+            out,
+            wasm,
+        } => crate::bundle::run(crate::bundle::Args {
+            config,
+            jwks,
+            out,
+            wasm,
         })
         .await
         .map(|s| println!("{s}")),

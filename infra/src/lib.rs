@@ -2,10 +2,11 @@
 //!
 //! Builds, runs and operates edgegate: `dev` (the whole system on one machine), `token` (dev
 //! tokens), `sign-url`, `sign-cookies`, `explain` (why was this request denied?) and
-//! `keys new`. This crate is the shell around the pure `keys` and `edge` crates: it reads files,
+//! `keys new`, `bundle` (the Lambda@Edge viewer-request zip). This crate is the shell around the pure `keys` and `edge` crates: it reads files,
 //! the clock and the network, and prints. Errors print one line, `edgegate: <cause>`, and exit
 //! non-zero; nothing secret is ever printed in an error.
 
+pub mod bundle;
 pub mod cli;
 pub mod cli_sign;
 pub mod dev;

@@ -81,6 +81,24 @@ impl Jwks {
         self.keys.is_empty()
     }
 
+    /// This set plus the keys of `other` whose `kid` is not already here (this set stays
+    /// authoritative for the kids it has). Returns the merged set and how many keys were added;
+    /// the result never exceeds [`MAX_JWKS_KEYS`] keys (extra new keys are dropped).
+    pub fn merged_with(&self, other: &Jwks) -> (Jwks, u32) {
+        let mut keys = self.keys.clone();
+        let mut added = 0u32;
+        for (kid, key) in &other.keys {
+            if keys.len() >= MAX_JWKS_KEYS {
+                break;
+            }
+            if !keys.iter().any(|(k, _)| k == kid) {
+                keys.push((kid.clone(), key.clone()));
+                added += 1;
+            }
+        }
+        (Jwks { keys }, added)
+    }
+
     /// Builds a one-key set (e.g. the dev issuer's).
     ///
     /// # Errors

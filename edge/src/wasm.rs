@@ -1,0 +1,182 @@
+//! The WebAssembly entry point (wasm32 only): glue between the Node.js handler and [`decide_cached`].
+//!
+//! One export, [`Gate`]: built once per container from the baked configuration and JWKS, it
+//! takes the viewer-request event as JSON and returns `{"kind":"request"|"response", ...,
+//! "log":{...}}` as JSON. One import, `edgegateHost.verifySignature(algorithm, keyId, spki,
+//! message, signature) -> bool`, backs [`SignatureVerifier`] with `node:crypto` (the handler
+//! installs `globalThis.edgegateHost` before loading this module). No auth logic lives here.
+
+use crate::cache::VerifiedCache;
+use crate::config::{ConfigDocument, GateConfig};
+use crate::event::ViewerRequestEvent;
+use crate::gate::{decide_cached, Decision};
+use edgegate_keys::{
+    BadSignature, Jwks, PublicKey, SignatureAlgorithm, SignatureVerifier, UnixTime,
+};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = edgegateHost, js_name = verifySignature)]
+    fn host_verify(
+        algorithm: &str,
+        key_id: &str,
+        spki: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool;
+}
+
+/// [`SignatureVerifier`] backed by `node:crypto.verify` through the host import.
+struct NodeVerifier;
+
+impl SignatureVerifier for NodeVerifier {
+    fn verify(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: &PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), BadSignature> {
+        if algorithm.key_type() != key.key_type() {
+            return Err(BadSignature);
+        }
+        if host_verify(
+            algorithm.name(),
+            &key.fingerprint_hex(),
+            key.spki_der(),
+            message,
+            signature,
+        ) {
+            Ok(())
+        } else {
+            Err(BadSignature)
+        }
+    }
+}
+
+/// The gate of one Lambda@Edge container.
+#[wasm_bindgen]
+pub struct Gate {
+    document: ConfigDocument,
+    jwks: Option<Jwks>,
+    config: GateConfig,
+    cache: VerifiedCache,
+}
+
+fn build(document: &ConfigDocument, jwks: Option<Jwks>) -> Result<GateConfig, JsError> {
+    GateConfig::from_document(document, jwks).map_err(|e| JsError::new(&format!("config: {e}")))
+}
+
+#[wasm_bindgen]
+impl Gate {
+    /// Parses and validates the baked configuration (JSON `ConfigDocument`, public keys inlined)
+    /// and JWKS (JSON, or `undefined` without Cognito).
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str, jwks_json: Option<String>) -> Result<Gate, JsError> {
+        let document: ConfigDocument =
+            serde_json::from_str(config_json).map_err(|e| JsError::new(&format!("config: {e}")))?;
+        let jwks = match jwks_json {
+            Some(text) => Some(
+                Jwks::parse(text.as_bytes()).map_err(|e| JsError::new(&format!("jwks: {e}")))?,
+            ),
+            None => None,
+        };
+        let config = build(&document, jwks.clone())?;
+        Ok(Gate {
+            document,
+            jwks,
+            config,
+            cache: VerifiedCache::new(),
+        })
+    }
+
+    /// Decides one event (the whole Lambda@Edge event as JSON) at `now_secs` (seconds since the
+    /// epoch). Returns JSON `{"kind":"request","request":{...},"log":{...}}` or
+    /// `{"kind":"response","response":{...},"log":{...}}`.
+    pub fn handle(&mut self, event_json: &str, now_secs: f64) -> String {
+        let now = if now_secs.is_finite() && now_secs > 0.0 {
+            now_secs as u64
+        } else {
+            0
+        };
+        let event: Result<ViewerRequestEvent, _> = serde_json::from_str(event_json);
+        let decision = match event.as_ref().ok().and_then(ViewerRequestEvent::request) {
+            Some(request) => decide_cached(
+                request,
+                &self.config,
+                &NodeVerifier,
+                UnixTime(now),
+                Some(&mut self.cache),
+            ),
+            None => return unavailable("event_shape"),
+        };
+        let log = serde_json::json!({
+            "decision": decision.kind(),
+            "status": decision.status(),
+            "reason": decision.reason().as_str(),
+            "detail": decision.detail(),
+            "route": decision.route(),
+        });
+        let out = match decision {
+            Decision::Allow(forward) => {
+                serde_json::json!({"kind": "request", "request": forward.request, "log": log})
+            }
+            Decision::Deny(denial) => {
+                serde_json::json!({"kind": "response", "response": denial.to_response(), "log": log})
+            }
+        };
+        out.to_string()
+    }
+
+    /// Adds the keys of a freshly fetched JWKS whose `kid`s are not already known (the baked
+    /// keys stay authoritative). Returns how many keys were added.
+    #[wasm_bindgen(js_name = addJwks)]
+    pub fn add_jwks(&mut self, jwks_json: &str) -> Result<u32, JsError> {
+        let fetched =
+            Jwks::parse(jwks_json.as_bytes()).map_err(|e| JsError::new(&format!("jwks: {e}")))?;
+        let Some(current) = &self.jwks else {
+            return Ok(0);
+        };
+        let (merged, added) = current.merged_with(&fetched);
+        if added > 0 {
+            self.config = build(&self.document, Some(merged.clone()))?;
+            self.jwks = Some(merged);
+        }
+        Ok(added)
+    }
+
+    /// The URL to refetch the JWKS from (`""` without Cognito).
+    #[wasm_bindgen(js_name = jwksUrl)]
+    pub fn jwks_url(&self) -> String {
+        self.document
+            .cognito
+            .as_ref()
+            .map(|c| c.jwks_url())
+            .unwrap_or_default()
+    }
+
+    /// `[hits, misses, entries]` of the verified-credential cache.
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> Vec<f64> {
+        let (hits, misses) = self.cache.stats();
+        vec![hits as f64, misses as f64, self.cache.len() as f64]
+    }
+}
+
+fn unavailable(detail: &str) -> String {
+    let denial = crate::gate::Denial {
+        status: 503,
+        reason: crate::gate::Reason::Unavailable,
+        detail: "event_shape",
+        route: None,
+        identity: None,
+        www_authenticate: None,
+    };
+    serde_json::json!({
+        "kind": "response",
+        "response": denial.to_response(),
+        "log": {"decision": "deny", "status": 503, "reason": "unavailable", "detail": detail, "route": null},
+    })
+    .to_string()
+}

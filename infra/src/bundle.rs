@@ -1,0 +1,212 @@
+//! `edgegate bundle`: builds `viewer-request.zip`, the Lambda@Edge viewer-request function.
+//!
+//! Contents: `index.js` (the Node.js handler, `index.handler`), `host.js` (the `node:crypto`
+//! signature primitive), the wasm-bindgen `--target nodejs` glue and module built from the
+//! `edge` crate for `wasm32-unknown-unknown` (profile `wasm`, size-optimised), and the baked
+//! `config.json` (validated, public keys inlined) and `jwks.json`. Refuses the dev keys, the
+//! dev user pool and `http`, and any zip above the 150 KB budget (platform limit 1,048,576
+//! bytes for viewer triggers).
+
+use crate::load::{self, Source};
+use crate::{dev_keys, CliError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// edgegate's budget for the zip, in bytes.
+pub const BUDGET_BYTES: u64 = 150 * 1024;
+/// Lambda@Edge's limit for viewer-trigger packages, in bytes.
+pub const PLATFORM_LIMIT_BYTES: u64 = 1_048_576;
+
+const INDEX_JS: &str = include_str!("../../edge/js/index.js");
+const HOST_JS: &str = include_str!("../../edge/js/host.js");
+
+/// `bundle` options.
+pub struct Args {
+    /// edgegate.toml.
+    pub config: PathBuf,
+    /// JWKS file or URL overriding the config's source.
+    pub jwks: Option<String>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// A prebuilt `edgegate_edge.wasm` (skips the cargo build).
+    pub wasm: Option<PathBuf>,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Builds the edge crate for wasm32 and returns the module's path.
+pub fn build_wasm() -> Result<PathBuf, CliError> {
+    let root = workspace_root();
+    if !root.join("edge").join("Cargo.toml").exists() {
+        return Err(CliError::Io(format!(
+            "cannot find the edgegate workspace at {} (run from a checkout, or pass --wasm FILE)",
+            root.display()
+        )));
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--locked",
+            "-p",
+            "edgegate-edge",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm",
+        ])
+        .status()
+        .map_err(|e| CliError::Io(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(CliError::Io(
+            "the wasm build failed (see cargo's output above)".into(),
+        ));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target
+        .join("wasm32-unknown-unknown")
+        .join("wasm")
+        .join("edgegate_edge.wasm"))
+}
+
+/// Refuses what must never be deployed: dev keys (by fingerprint), the dev pool, plain http.
+pub fn refuse_dev(loaded: &load::Loaded) -> Result<(), CliError> {
+    let doc = &loaded.document;
+    if loaded.gate.scheme != "https" {
+        return Err(CliError::Config(
+            "site.scheme: only https can be deployed".into(),
+        ));
+    }
+    if let Some(c) = &doc.cognito {
+        if c.user_pool_id == dev_keys::DEV_USER_POOL_ID {
+            return Err(CliError::Config(
+                "cognito.user_pool_id: the dev user pool cannot be deployed".into(),
+            ));
+        }
+    }
+    for (i, k) in loaded.gate.trusted_keys.iter().enumerate() {
+        if dev_keys::is_dev_key(&k.public_key) {
+            return Err(CliError::Config(format!(
+                "cloudfront.trusted_keys[{i}]: the dev key pair cannot be deployed"
+            )));
+        }
+    }
+    if let Some(jwks) = &loaded.jwks {
+        for kid in jwks.kids() {
+            if jwks.get(kid).is_some_and(dev_keys::is_dev_key) {
+                return Err(CliError::Config(
+                    "cognito JWKS: contains the dev issuer key".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `bundle`, returning the summary to print.
+pub async fn run(args: Args) -> Result<String, CliError> {
+    let loaded = load::load(&Source::File(args.config.clone()), args.jwks.as_deref()).await?;
+    refuse_dev(&loaded)?;
+    let wasm = match &args.wasm {
+        Some(p) => p.clone(),
+        None => build_wasm()?,
+    };
+    let staging = args.out.join("viewer-request");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    }
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
+    bindgen
+        .input_path(&wasm)
+        .out_name("edgegate_edge")
+        .typescript(false)
+        .nodejs(true)
+        .map_err(|e| CliError::Io(format!("wasm-bindgen: {e}")))?;
+    bindgen
+        .generate(&staging)
+        .map_err(|e| CliError::Io(format!("wasm-bindgen: {e}")))?;
+    let write = |name: &str, text: &str| -> Result<(), CliError> {
+        std::fs::write(staging.join(name), text).map_err(|e| CliError::Io(format!("{name}: {e}")))
+    };
+    write("index.js", INDEX_JS)?;
+    write("host.js", HOST_JS)?;
+    write(
+        "config.json",
+        &serde_json::to_string(&loaded.document).map_err(|e| CliError::Io(e.to_string()))?,
+    )?;
+    if let Some(jwks) = &loaded.jwks {
+        write("jwks.json", &jwks.to_json())?;
+    }
+    let zip_path = args.out.join("viewer-request.zip");
+    let size = zip_dir(&staging, &zip_path)?;
+    if size > PLATFORM_LIMIT_BYTES {
+        return Err(CliError::Io(format!(
+            "{} is {size} bytes, over the Lambda@Edge viewer limit of {PLATFORM_LIMIT_BYTES}",
+            zip_path.display()
+        )));
+    }
+    if size > BUDGET_BYTES {
+        return Err(CliError::Io(format!(
+            "{} is {size} bytes, over edgegate's budget of {BUDGET_BYTES}",
+            zip_path.display()
+        )));
+    }
+    let bytes = std::fs::read(&zip_path).map_err(|e| CliError::Io(e.to_string()))?;
+    let digest = edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes));
+    Ok(format!(
+        "wrote {} ({size} bytes; budget {BUDGET_BYTES}, platform limit {PLATFORM_LIMIT_BYTES})\nsha256 {digest}\nhandler: index.handler (nodejs20.x or nodejs22.x, 128 MB, viewer-request)",
+        zip_path.display()
+    ))
+}
+
+/// Zips every file of `dir` (sorted, fixed timestamps, deflate) into `zip_path`; returns its size.
+fn zip_dir(dir: &Path, zip_path: &Path) -> Result<u64, CliError> {
+    let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", zip_path.display()));
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let file = std::fs::File::create(zip_path).map_err(io)?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    for path in &files {
+        let name = path
+            .strip_prefix(dir)
+            .map_err(|_| CliError::Io("zip path".into()))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        zip.start_file(name, options)
+            .map_err(|e| CliError::Io(format!("zip: {e}")))?;
+        let data = std::fs::read(path).map_err(io)?;
+        zip.write_all(&data).map_err(io)?;
+    }
+    zip.finish()
+        .map_err(|e| CliError::Io(format!("zip: {e}")))?;
+    std::fs::metadata(zip_path).map(|m| m.len()).map_err(io)
+}
