@@ -73,13 +73,15 @@ async function handleAt(event, nowSecs) {
     };
   }
   out.log.latency_us = Number(process.hrtime.bigint() - started) / 1000;
-  if (!exports.quiet) console.log(JSON.stringify(out.log));
+  exports.logSink(out.log);
   return out.kind === 'request' ? out.request : out.response;
 }
 
 exports.handleAt = handleAt;
 exports.handler = async (event) => handleAt(event, Date.now() / 1000);
-exports.quiet = false;
+// One structured JSON line per decision (reason code, route, latency; never a credential).
+// Replaceable for tests and benchmarks.
+exports.logSink = (log) => console.log(JSON.stringify(log));
 
 try {
   gate = load();

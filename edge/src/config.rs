@@ -390,7 +390,7 @@ impl GateConfig {
                 access,
             });
         }
-        routes.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        routes.sort_by_key(|r| core::cmp::Reverse(r.prefix.len()));
         Ok(GateConfig {
             site_domain: doc.site.domain.clone(),
             scheme: scheme.to_string(),

@@ -360,7 +360,7 @@ pub fn decide_cached(
     cfg: &GateConfig,
     verifier: &dyn SignatureVerifier,
     now: UnixTime,
-    mut cache: Option<&mut VerifiedCache>,
+    cache: Option<&mut VerifiedCache>,
 ) -> Decision {
     let mut ctx = Ctx { route: None };
 
@@ -439,7 +439,7 @@ pub fn decide_cached(
             cfg,
             verifier,
             now,
-            cache.as_deref_mut(),
+            cache,
         ) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
             Err(e) => invalid_signed(&ctx, e),
@@ -466,7 +466,7 @@ pub fn decide_cached(
         let Some(cognito) = &cfg.cognito else {
             return ctx.deny(401, Reason::InvalidCredential, "cognito_not_configured");
         };
-        return match verify_token(token, cognito, verifier, now, cache.as_deref_mut()) {
+        return match verify_token(token, cognito, verifier, now, cache) {
             Ok(identity) => {
                 if identity.groups.iter().any(|g| groups.contains(g)) {
                     allow(req, &split, &jar, Identity::cognito(&identity), route)
@@ -513,7 +513,7 @@ pub fn decide_cached(
             cfg,
             verifier,
             now,
-            cache.as_deref_mut(),
+            cache,
         ) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
             Err(e) => invalid_signed(&ctx, e),

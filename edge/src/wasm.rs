@@ -164,6 +164,24 @@ impl Gate {
     }
 }
 
+/// Verifies one detached signature through the same path the gate uses on wasm (key parsing in
+/// Rust, the primitive in `node:crypto`): `algorithm` is `rsa-sha1`, `rsa-sha256` or
+/// `ecdsa-p256-sha256`; `spki` a DER SubjectPublicKeyInfo. Returns false for a key the loader
+/// refuses. Used by the parity tests (Wycheproof, native vs Node verdicts).
+#[wasm_bindgen(js_name = verifyDetached)]
+pub fn verify_detached(algorithm: &str, spki: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let algorithm = match algorithm {
+        "rsa-sha1" => SignatureAlgorithm::RsaPkcs1Sha1,
+        "rsa-sha256" => SignatureAlgorithm::RsaPkcs1Sha256,
+        "ecdsa-p256-sha256" => SignatureAlgorithm::EcdsaP256Sha256,
+        _ => return false,
+    };
+    match PublicKey::from_spki_der(spki) {
+        Ok(key) => NodeVerifier.verify(algorithm, &key, message, signature).is_ok(),
+        Err(_) => false,
+    }
+}
+
 fn unavailable(detail: &str) -> String {
     let denial = crate::gate::Denial {
         status: 503,

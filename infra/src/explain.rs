@@ -49,9 +49,7 @@ pub fn build_event(
     });
     for h in headers {
         let (name, value) = h.split_once(':').ok_or_else(|| {
-            CliError::Usage(format!(
-                "--header must be 'Name: value' (got a header without ':')"
-            ))
+            CliError::Usage("--header must be 'Name: value'".to_string())
         })?;
         let name = name.trim();
         if name.is_empty()

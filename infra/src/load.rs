@@ -33,7 +33,8 @@ pub fn parse_document(text: &str, origin: &str) -> Result<ConfigDocument, CliErr
     })
 }
 
-/// Loads a configuration from `source`. `jwks_override` replaces the JWKS source.
+/// Loads a configuration from `source` (TOML; a `.json` file is read as the same document in
+/// JSON). `jwks_override` replaces the JWKS source.
 pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded, CliError> {
     let (mut doc, base): (ConfigDocument, Option<PathBuf>) = match source {
         Source::Dev => (
@@ -44,10 +45,13 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
             let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            (
-                parse_document(&text, &path.display().to_string())?,
-                Some(base),
-            )
+            let doc = if path.extension().is_some_and(|e| e == "json") {
+                serde_json::from_str(&text)
+                    .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
+            } else {
+                parse_document(&text, &path.display().to_string())?
+            };
+            (doc, Some(base))
         }
     };
     let read = |name: &str, field: &str| -> Result<String, CliError> {

@@ -283,11 +283,10 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    use core::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    for b in bytes {
+        let _ = write!(s, "{b:02x}"); // reason: writing to a String cannot fail
     }
     s
 }

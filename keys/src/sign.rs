@@ -29,7 +29,7 @@ pub enum SigningKey {
     /// RSA.
     Rsa(Box<RsaPrivateKey>),
     /// ECDSA P-256 (ring key pair).
-    EcP256(EcdsaKeyPair),
+    EcP256(Box<EcdsaKeyPair>),
 }
 
 impl core::fmt::Debug for SigningKey {
@@ -88,7 +88,7 @@ impl SigningKey {
     fn ec_from_pkcs8(der_bytes: &[u8]) -> Result<Self, KeyError> {
         let rng = ring::rand::SystemRandom::new();
         EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, der_bytes, &rng)
-            .map(SigningKey::EcP256)
+            .map(|k| SigningKey::EcP256(Box::new(k)))
             .map_err(|_| KeyError::new("private_key", "not a valid RSA or ECDSA P-256 private key"))
     }
 

@@ -12,25 +12,25 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// `keys/tests/vectors`.
-pub fn vectors_dir() -> PathBuf {
+pub(crate) fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("vectors")
 }
 
 /// The text of a file under `tests/vectors/`.
-pub fn read_vector(name: &str) -> String {
+pub(crate) fn read_vector(name: &str) -> String {
     let path = vectors_dir().join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 /// The PEM text of a throwaway key in `tests/vectors/keys/` (`rsa2048_a`, `ec_p256_a`, ...).
-pub fn key_pem(name: &str) -> String {
+pub(crate) fn key_pem(name: &str) -> String {
     read_vector(&format!("keys/{name}.pem"))
 }
 
 /// The DER body of a PEM block.
-pub fn pem_der(pem: &str) -> Vec<u8> {
+pub(crate) fn pem_der(pem: &str) -> Vec<u8> {
     let body: String = pem
         .lines()
         .filter(|l| !l.starts_with("-----"))
@@ -42,7 +42,7 @@ pub fn pem_der(pem: &str) -> Vec<u8> {
 macro_rules! cached_key {
     ($fn_name:ident, $file:literal) => {
         /// edgegate's `SigningKey` for this throwaway key (loaded once).
-        pub fn $fn_name() -> &'static SigningKey {
+        pub(crate) fn $fn_name() -> &'static SigningKey {
             static KEY: OnceLock<SigningKey> = OnceLock::new();
             KEY.get_or_init(|| SigningKey::from_pem(&key_pem($file)).expect($file))
         }
@@ -57,18 +57,18 @@ cached_key!(ec_a, "ec_p256_a");
 cached_key!(ec_b, "ec_p256_b");
 
 /// The public half of a cached key.
-pub fn public(key: &SigningKey) -> PublicKey {
+pub(crate) fn public(key: &SigningKey) -> PublicKey {
     key.public_key()
         .expect("throwaway key has a valid public key")
 }
 
 /// A ring RSA key pair for a throwaway key: signs RS256/RS384/RS512/PS256 fast in debug builds.
-pub fn ring_rsa(name: &str) -> RsaKeyPair {
+pub(crate) fn ring_rsa(name: &str) -> RsaKeyPair {
     RsaKeyPair::from_pkcs8(&pem_der(&key_pem(name))).expect("ring loads the throwaway RSA key")
 }
 
 /// A ring ECDSA P-256 key pair for a throwaway key.
-pub fn ring_ec(name: &str) -> EcdsaKeyPair {
+pub(crate) fn ring_ec(name: &str) -> EcdsaKeyPair {
     let rng = ring::rand::SystemRandom::new();
     EcdsaKeyPair::from_pkcs8(
         &ECDSA_P256_SHA256_ASN1_SIGNING,
@@ -81,15 +81,15 @@ pub fn ring_ec(name: &str) -> EcdsaKeyPair {
 /// One block of a ring-style vector file: `Key = value` lines, with the comments (`# ...`)
 /// that precede it and the line number where it starts.
 #[derive(Debug)]
-pub struct Block {
-    pub line: usize,
-    pub comment: String,
-    pub fields: Vec<(String, String)>,
+pub(crate) struct Block {
+    pub(crate) line: usize,
+    pub(crate) comment: String,
+    pub(crate) fields: Vec<(String, String)>,
 }
 
 impl Block {
     /// The value of `key`; panics naming the block when it is missing or repeated.
-    pub fn get(&self, key: &str) -> &str {
+    pub(crate) fn get(&self, key: &str) -> &str {
         let mut found = self.fields.iter().filter(|(k, _)| k == key);
         let value = found
             .next()
@@ -106,7 +106,7 @@ impl Block {
 /// Parses a ring-style vector file: blocks of `Key = value` lines separated by blank lines;
 /// `#` starts a comment line, which belongs to the block directly below it. The value is everything after the first ` = ` (kept verbatim, so a
 /// URL may contain spaces or `=`).
-pub fn parse_blocks(text: &str) -> Vec<Block> {
+pub(crate) fn parse_blocks(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut comment = String::new();
     let mut current: Option<Block> = None;

@@ -1,0 +1,202 @@
+'use strict';
+// The Node.js handler of the built bundle: CloudFront shapes, secret-free logs, fail-closed on a
+// wasm trap or exception (then rebuilt), the JWKS refetch on an unknown kid (one per cooldown,
+// failure refuses), and the verified-credential cache never changing a verdict.
+const test = require('node:test');
+const assert = require('node:assert');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { bundleDir, repoDir } = require('./helpers.js');
+
+const SRC = bundleDir();
+const CONFIG = JSON.parse(fs.readFileSync(path.join(SRC, 'config.json'), 'utf8'));
+const JWKS = JSON.parse(fs.readFileSync(path.join(SRC, 'jwks.json'), 'utf8'));
+const COGNITO_KEY = fs.readFileSync(path.join(repoDir, 'edge', 'tests', 'keys', 'cognito-test-private.pem'), 'utf8');
+const ISSUER = `https://cognito-idp.${CONFIG.cognito.region}.amazonaws.com/${CONFIG.cognito.user_pool_id}`;
+const CLIENT = CONFIG.cognito.app_client_ids[0];
+const GROUP_ROUTE = CONFIG.routes.find((r) => r.access === 'groups');
+const NOW = Math.floor(Date.now() / 1000);
+
+// A fresh copy of the bundle gets its own module state (gate instance, JWKS cooldown).
+function freshCopy(mutateConfig) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-bundle-'));
+  for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
+  if (mutateConfig) {
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    mutateConfig(cfg);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+  }
+  const handler = require(path.join(dir, 'index.js'));
+  const logs = [];
+  handler.logSink = (log) => logs.push(JSON.stringify(log));
+  return { handler, logs, dir };
+}
+
+function jwt(key, kid, claims) {
+  const b64u = (x) => Buffer.from(x).toString('base64url');
+  const input = `${b64u(JSON.stringify({ kid, alg: 'RS256' }))}.${b64u(JSON.stringify(claims))}`;
+  return `${input}.${b64u(crypto.sign('sha256', Buffer.from(input), key))}`;
+}
+
+function claims(extra) {
+  return Object.assign(
+    { sub: 'u-1', iss: ISSUER, token_use: 'access', client_id: CLIENT, iat: NOW - 10, exp: NOW + 600, 'cognito:groups': GROUP_ROUTE.groups },
+    extra,
+  );
+}
+
+function event(headers, uri) {
+  return {
+    Records: [{
+      cf: {
+        config: { distributionDomainName: 'd111111abcdef8.cloudfront.net', distributionId: 'EDFDVBD6EXAMPLE', eventType: 'viewer-request', requestId: 'req-1' },
+        request: {
+          clientIp: '203.0.113.10',
+          method: 'GET',
+          uri: uri || `${GROUP_ROUTE.prefix}/1.0.0/app.zip`,
+          querystring: '',
+          headers: Object.assign({ host: [{ key: 'Host', value: CONFIG.site.domain }] }, headers),
+        },
+      },
+    }],
+  };
+}
+
+const bearer = (t) => ({ authorization: [{ key: 'Authorization', value: `Bearer ${t}` }] });
+
+function assertCloudFrontResponse(res) {
+  assert.strictEqual(typeof res.status, 'string');
+  for (const [name, entries] of Object.entries(res.headers)) {
+    assert.strictEqual(name, name.toLowerCase());
+    for (const h of entries) {
+      assert.strictEqual(typeof h.value, 'string');
+      assert.ok(!/[\r\n]/.test(h.value), `CR/LF in ${name}`);
+    }
+  }
+  assert.strictEqual(res.headers['cache-control'][0].value, 'no-store');
+  assert.ok(JSON.stringify(res).length < 40 * 1024);
+}
+
+test('valid bearer token: request forwarded without Authorization; log line has no token', async () => {
+  const { handler, logs } = freshCopy();
+  const kid = JWKS.keys[0].kid;
+  const token = jwt(COGNITO_KEY, kid, claims());
+  const out = await handler.handleAt(event(bearer(token)), NOW);
+  assert.strictEqual(out.uri, `${GROUP_ROUTE.prefix}/1.0.0/app.zip`);
+  assert.strictEqual(out.headers.authorization, undefined);
+  assert.strictEqual(logs.length, 1);
+  const log = JSON.parse(logs[0]);
+  assert.deepStrictEqual([log.decision, log.status, log.reason], ['allow', 200, 'ok']);
+  assert.ok(typeof log.latency_us === 'number');
+  assert.ok(!logs[0].includes(token.split('.')[2].slice(0, 20)));
+});
+
+test('tampered token: 401 in CloudFront shape, no token in the response or the log', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
+  const tampered = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+  const res = await handler.handleAt(event(bearer(tampered)), NOW);
+  assert.strictEqual(res.status, '401');
+  assertCloudFrontResponse(res);
+  assert.ok(!JSON.stringify(res).includes(tampered.split('.')[1]));
+  assert.ok(!logs.join('\n').includes(tampered.split('.')[1]));
+});
+
+test('cache never changes a verdict: the same token is refused once expired', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims({ exp: NOW + 60 }));
+  for (let i = 0; i < 5; i++) assert.ok((await handler.handleAt(event(bearer(token)), NOW)).uri);
+  const leeway = CONFIG.cognito.leeway_seconds || 0;
+  const res = await handler.handleAt(event(bearer(token)), NOW + 60 + leeway);
+  assert.strictEqual(res.status, '401');
+  assert.strictEqual(JSON.parse(logs.at(-1)).detail, 'expired');
+  // and a group check still runs per request: same token on a route it lacks the group for
+  const other = CONFIG.routes.find((r) => r.access === 'groups' && !r.groups.some((g) => GROUP_ROUTE.groups.includes(g)));
+  if (other) {
+    const denied = await handler.handleAt(event(bearer(token), `${other.prefix}/x`), NOW);
+    assert.strictEqual(denied.status, '403');
+  }
+});
+
+test('a wasm trap or exception fails closed with 503 no-store, then the instance is rebuilt', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims({ sub: 'trap' }));
+  const host = globalThis.edgegateHost;
+  const original = host.verifySignature;
+  host.verifySignature = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+  try {
+    const res = await handler.handleAt(event(bearer(token)), NOW);
+    assert.strictEqual(res.status, '503');
+    assertCloudFrontResponse(res);
+    assert.strictEqual(JSON.parse(logs.at(-1)).detail, 'wasm_trap');
+  } finally {
+    host.verifySignature = original;
+  }
+  const again = await handler.handleAt(event(bearer(token)), NOW);
+  assert.strictEqual(again.uri, `${GROUP_ROUTE.prefix}/1.0.0/app.zip`);
+});
+
+function jwksServer(respond) {
+  const hits = { count: 0 };
+  const server = http.createServer((req, res) => {
+    hits.count++;
+    respond(req, res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, hits, url: `http://127.0.0.1:${server.address().port}/jwks.json` })));
+}
+
+test('unknown kid: one JWKS refetch per cooldown adds the new key; repeats do not refetch', async () => {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const rotated = { keys: [...JWKS.keys, { kty: 'RSA', kid: 'rotated-1', alg: 'RS256', use: 'sig', n: jwk.n, e: jwk.e }] };
+  const { server, hits, url } = await jwksServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(rotated));
+  });
+  try {
+    const { handler } = freshCopy((cfg) => { cfg.cognito.jwks_url = url; delete cfg.cognito.jwks_file; });
+    const token = jwt(privateKey, 'rotated-1', claims());
+    const out = await handler.handleAt(event(bearer(token)), NOW);
+    assert.ok(out.uri, 'the rotated key was fetched and the token admitted');
+    assert.strictEqual(hits.count, 1);
+    const stranger = jwt(privateKey, 'never-seen', claims());
+    for (let i = 0; i < 3; i++) {
+      const res = await handler.handleAt(event(bearer(stranger)), NOW);
+      assert.strictEqual(res.status, '401');
+    }
+    assert.strictEqual(hits.count, 1, 'no refetch inside the cooldown');
+  } finally {
+    server.close();
+  }
+});
+
+test('JWKS outage on an unknown kid refuses the request (never admits)', async () => {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { server, hits, url } = await jwksServer((req, res) => {
+    res.writeHead(500);
+    res.end('down');
+  });
+  try {
+    const { handler, logs } = freshCopy((cfg) => { cfg.cognito.jwks_url = url; delete cfg.cognito.jwks_file; });
+    const res = await handler.handleAt(event(bearer(jwt(privateKey, 'rotated-2', claims()))), NOW);
+    assert.strictEqual(res.status, '401');
+    assert.strictEqual(hits.count, 1);
+    assert.strictEqual(JSON.parse(logs.at(-1)).detail, 'unknown_kid');
+  } finally {
+    server.close();
+  }
+  // and with nothing listening at all
+  const { handler } = freshCopy((cfg) => { cfg.cognito.jwks_url = 'http://127.0.0.1:9/jwks.json'; delete cfg.cognito.jwks_file; });
+  const res = await handler.handleAt(event(bearer(jwt(privateKey, 'rotated-3', claims()))), NOW);
+  assert.strictEqual(res.status, '401');
+});
+
+test('malformed event shape fails closed with 503', async () => {
+  const { handler } = freshCopy();
+  const res = await handler.handleAt({ Records: [] }, NOW);
+  assert.strictEqual(res.status, '503');
+  assertCloudFrontResponse(res);
+});
