@@ -432,15 +432,7 @@ pub fn decide_cached(
             Err(e) => return invalid_signed(&ctx, e),
         };
         let url = resource(split.rest.as_deref());
-        return match verify_signed(
-            &credential,
-            &url,
-            req,
-            cfg,
-            verifier,
-            now,
-            cache,
-        ) {
+        return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
             Err(e) => invalid_signed(&ctx, e),
         };
@@ -506,15 +498,7 @@ pub fn decide_cached(
         } else {
             Some(&req.querystring)
         });
-        return match verify_signed(
-            &credential,
-            &url,
-            req,
-            cfg,
-            verifier,
-            now,
-            cache,
-        ) {
+        return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
             Err(e) => invalid_signed(&ctx, e),
         };

@@ -177,7 +177,9 @@ pub fn verify_detached(algorithm: &str, spki: &[u8], message: &[u8], signature: 
         _ => return false,
     };
     match PublicKey::from_spki_der(spki) {
-        Ok(key) => NodeVerifier.verify(algorithm, &key, message, signature).is_ok(),
+        Ok(key) => NodeVerifier
+            .verify(algorithm, &key, message, signature)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 function bundleDir() {
   const dir = process.env.EDGEGATE_BUNDLE_DIR;
   if (!dir) throw new Error('EDGEGATE_BUNDLE_DIR is not set: run `edgegate bundle --config tests/corpus/config.json --out DIR` and set it to DIR (see .ci/run)');
-  const vr = path.join(dir, 'viewer-request');
+  const vr = path.resolve(dir, 'viewer-request');
   if (!fs.existsSync(path.join(vr, 'index.js'))) throw new Error(`${vr}/index.js not found`);
   return vr;
 }
