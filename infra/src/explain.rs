@@ -48,9 +48,9 @@ pub fn build_event(
         value: host.to_string(),
     });
     for h in headers {
-        let (name, value) = h.split_once(':').ok_or_else(|| {
-            CliError::Usage("--header must be 'Name: value'".to_string())
-        })?;
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| CliError::Usage("--header must be 'Name: value'".to_string()))?;
         let name = name.trim();
         if name.is_empty()
             || !name
