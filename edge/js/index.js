@@ -1,8 +1,11 @@
 'use strict';
 // edgegate viewer-request handler for Lambda@Edge (nodejs20.x / nodejs22.x). A trampoline: the
-// decision is made by the Rust gate compiled to WebAssembly; this file loads it once, feeds it
-// the event, logs one JSON line, and fails closed (503, no-store) if anything throws, rebuilding
-// the wasm instance for the next request.
+// decision is made by the Rust gate compiled to WebAssembly; this file loads it once, sends it
+// only the request fields it reads (a "frame"), applies its verdict to the original request
+// object in place (so every other member and header, and every original header key, is
+// forwarded untouched), logs one JSON line, and fails closed (503, no-store) if anything throws,
+// rebuilding the wasm instance for the next request. The frame and verdict formats are
+// documented in edge/src/boundary.rs; no auth logic lives here.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -17,12 +20,19 @@ const JWKS_MAX_BYTES = 65536;
 globalThis.edgegateHost = require('./host.js');
 
 let gate = null;
+let readHeaders = [];
 let lastJwksFetch = -Infinity;
+let loaded = false;
 
+// Instantiates the wasm module (afresh after a failure: a trap may leave its memory inconsistent)
+// and builds the gate from the baked config and JWKS.
 function load() {
-  delete require.cache[require.resolve(GLUE)];
-  const { Gate } = require(GLUE);
-  return new Gate(CONFIG, JWKS);
+  if (loaded) delete require.cache[require.resolve(GLUE)];
+  loaded = true;
+  const glue = require(GLUE);
+  const g = new glue.Gate(CONFIG, JWKS);
+  readHeaders = glue.readHeaders().split(',');
+  return g;
 }
 
 const UNAVAILABLE = {
@@ -35,6 +45,118 @@ const UNAVAILABLE = {
   },
   body: 'unavailable\n',
 };
+
+// An event that is not a single viewer request (answered 503 `event_shape`, the gate is kept).
+class ShapeError extends Error {}
+
+function requestOf(event) {
+  const records = event && event.Records;
+  if (!Array.isArray(records) || records.length !== 1) throw new ShapeError('records');
+  const request = records[0] && records[0].cf && records[0].cf.request;
+  if (request === null || typeof request !== 'object') throw new ShapeError('request');
+  return request;
+}
+
+// The frame: the fields the gate reads, concatenated, and their lengths (UTF-16 code units);
+// per read header 0 when absent, else entries + 1 followed by each entry's length.
+const encoder = new TextEncoder();
+let scratch = new Uint8Array(16384);
+
+function frame(request) {
+  let text = '';
+  const lens = [];
+  const put = (s) => {
+    if (typeof s !== 'string') throw new ShapeError('field');
+    text += s;
+    lens.push(s.length);
+  };
+  put(request.method);
+  put(request.uri);
+  put(request.querystring === undefined ? '' : request.querystring);
+  put(request.clientIp);
+  const headers = request.headers;
+  if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new ShapeError('headers');
+  for (let i = 0; i < readHeaders.length; i++) {
+    const entries = headers === undefined ? undefined : headers[readHeaders[i]];
+    if (entries === undefined) {
+      lens.push(0);
+      continue;
+    }
+    if (!Array.isArray(entries)) throw new ShapeError('header');
+    lens.push(entries.length + 1);
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j];
+      if (e === null || typeof e !== 'object') throw new ShapeError('header');
+      put(e.value);
+    }
+  }
+  // JSON cannot carry a lone surrogate; refuse rather than let it become U+FFFD.
+  if (!text.isWellFormed()) throw new ShapeError('utf16');
+  let { read, written } = encoder.encodeInto(text, scratch);
+  if (read !== text.length) {
+    scratch = new Uint8Array(text.length * 3);
+    ({ written } = encoder.encodeInto(text, scratch));
+  }
+  return [scratch.subarray(0, written), lens];
+}
+
+// Applies a verdict (see edge/src/boundary.rs) to `request` in place; returns the log fields and
+// the response, or null to forward the request.
+function apply(verdict, request) {
+  const nl = verdict.indexOf('\n');
+  if (nl < 0) throw new Error('verdict');
+  const meta = verdict.slice(0, nl).split('\t');
+  if (meta.length < 5) throw new Error('verdict');
+  const log = { decision: meta[0], status: Number(meta[1]), reason: meta[2], detail: meta[3], route: meta[4] === '' ? null : meta[4] };
+  let p = nl + 1;
+  const take = (n) => {
+    const len = Number(n);
+    if (!Number.isInteger(len) || len < 0 || p + len > verdict.length) throw new Error('verdict');
+    const s = verdict.slice(p, p + len);
+    p += len;
+    return s;
+  };
+  let response = null;
+  let entries = null;
+  for (let i = 5; i < meta.length; i++) {
+    const op = meta[i];
+    const arg = op.slice(1);
+    switch (op[0]) {
+      case 'r':
+        response = JSON.parse(take(arg));
+        break;
+      case 'd':
+        if (request.headers !== undefined) delete request.headers[take(arg)];
+        else take(arg);
+        break;
+      case 'h':
+        if (request.headers === undefined) request.headers = {};
+        entries = [];
+        request.headers[take(arg)] = entries;
+        break;
+      case 'e': {
+        const c = arg.indexOf(':');
+        if (c < 0 || entries === null) throw new Error('verdict');
+        const key = c === 0 ? undefined : take(arg.slice(0, c));
+        const value = take(arg.slice(c + 1));
+        entries.push(key === undefined ? { value } : { key, value });
+        break;
+      }
+      case 'f': {
+        const c = arg.indexOf(':');
+        const field = arg.slice(0, c);
+        if (c < 0 || !FIELDS.has(field)) throw new Error('verdict');
+        request[field] = take(arg.slice(c + 1));
+        break;
+      }
+      default:
+        throw new Error('verdict');
+    }
+  }
+  if (p !== verdict.length || (log.decision === 'allow') === (response !== null)) throw new Error('verdict');
+  return { log, response };
+}
+const FIELDS = new Set(['clientIp', 'method', 'uri', 'querystring']);
 
 // At most one JWKS refetch per cooldown, on an unknown kid; the baked keys stay authoritative.
 async function refreshJwks() {
@@ -56,28 +178,38 @@ async function refreshJwks() {
 // Decides `event` at `nowSecs` (seconds since the epoch). Exported for tests and benchmarks.
 async function handleAt(event, nowSecs) {
   const started = process.hrtime.bigint();
-  let out;
+  let log;
+  let result;
   try {
     if (gate === null) gate = load();
-    const input = JSON.stringify(event);
-    out = JSON.parse(gate.handle(input, nowSecs));
+    const request = requestOf(event);
+    let [text, lens] = frame(request);
+    let out = apply(gate.decide(text, lens, nowSecs), request);
+    // A denial leaves the request untouched, so it can be decided again with the new keys.
     if (out.log.detail === 'unknown_kid' && (await refreshJwks())) {
-      out = JSON.parse(gate.handle(input, nowSecs));
+      [text, lens] = frame(request); // the scratch buffer may have been reused meanwhile
+      out = apply(gate.decide(text, lens, nowSecs), request);
     }
+    log = out.log;
+    result = out.response === null ? request : out.response;
   } catch (err) {
-    gate = null; // a trap or exception: rebuild the instance for the next request
-    out = {
-      kind: 'response',
-      response: UNAVAILABLE,
-      log: { decision: 'deny', status: 503, reason: 'unavailable', detail: err instanceof WebAssembly.RuntimeError ? 'wasm_trap' : 'exception', route: null },
-    };
+    let detail = 'exception';
+    if (err instanceof ShapeError) detail = 'event_shape';
+    else {
+      if (err instanceof WebAssembly.RuntimeError) detail = 'wasm_trap';
+      gate = null; // a trap or exception: rebuild the instance for the next request
+    }
+    log = { decision: 'deny', status: 503, reason: 'unavailable', detail, route: null };
+    result = UNAVAILABLE;
   }
-  out.log.latency_us = Number(process.hrtime.bigint() - started) / 1000;
-  exports.logSink(out.log);
-  return out.kind === 'request' ? out.request : out.response;
+  log.latency_us = Number(process.hrtime.bigint() - started) / 1000;
+  exports.logSink(log);
+  return result;
 }
 
 exports.handleAt = handleAt;
+// The boundary's two halves, for tests and benchmarks.
+exports.boundary = { requestOf, frame, apply };
 exports.handler = async (event) => handleAt(event, Date.now() / 1000);
 // One structured JSON line per decision (reason code, route, latency; never a credential).
 // Replaceable for tests and benchmarks.

@@ -39,8 +39,8 @@
 //! access = "signed"
 //! ```
 //!
-//! `[auth]` and `[publish]` are reserved for the sign-in and publish features and are passed
-//! through unvalidated here.
+//! `[auth]` configures browser sign-in (see [`AuthDoc`]); `[publish]` is reserved for the
+//! publisher and passed through unvalidated here.
 
 use edgegate_keys::jwt::{cognito_issuer, IssuerFormat, JwtValidation, TokenUse};
 use edgegate_keys::{Jwks, KeyPairId, PublicKey, TrustedKey, TrustedKeys};
@@ -67,12 +67,16 @@ pub struct ConfigDocument {
     pub cloudfront: Option<CloudFrontDoc>,
     /// Routes (path prefix → access).
     pub routes: Vec<RouteDoc>,
-    /// Reserved for the browser sign-in feature.
+    /// Browser sign-in (Cognito Hosted UI to CloudFront signed cookies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth: Option<serde_json::Value>,
+    pub auth: Option<AuthDoc>,
     /// Reserved for the publisher.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<serde_json::Value>,
+    /// Deployment settings for the CloudFormation stacks (`edgegate stack params`), validated
+    /// there; the gate ignores them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<serde_json::Value>,
 }
 
 /// `[site]`.
@@ -123,6 +127,82 @@ impl CognitoDoc {
             .clone()
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer()))
     }
+}
+
+/// `[auth]`: browser sign-in through the Cognito Hosted UI (managed login), turned into
+/// CloudFront signed cookies by the origin auth function at `/auth/*`.
+///
+/// ```toml
+/// [auth]
+/// hosted_ui = "https://auth.example.com"   # Hosted UI base URL (custom or <prefix>.auth.<region>.amazoncognito.com)
+/// client_id = "1example23456789"           # the app client used for sign-in (one of cognito.app_client_ids)
+/// key_pair_id = "K2JCJMDEHXQW5F"           # the trusted key the auth function signs cookies with
+/// scopes = ["openid", "email"]             # optional, default ["openid"]
+/// identity_provider = "Google"             # optional: skip the Hosted UI's provider choice
+/// logout_return = "/"                      # optional path after sign-out, default "/"
+/// amplify_cookies = false                  # optional: also accept Amplify SPA token cookies at the edge
+/// state_max_age_seconds = 600              # optional, default 600 (60..=3600)
+///
+/// [auth.secrets]                           # read once at cold start, never from source or env values
+/// cloudfront_private_key = "arn:aws:secretsmanager:us-east-1:111122223333:secret:edgegate/cf-key"
+/// state_key = "arn:aws:secretsmanager:us-east-1:111122223333:secret:edgegate/state-key"
+///                                          # Secrets Manager ARNs (file:<path> for local runs only)
+/// client_secret = "arn:aws:secretsmanager:...:secret:edgegate/client-secret"   # optional
+/// ```
+///
+/// With `[auth]`, `/auth/` is a public route of the gate (no route may cover it), browser
+/// navigations without a usable credential are redirected to `/auth/login`, and gated routes
+/// may only nest when the inner route admits everyone the outer one admits (one cookie set per
+/// outer prefix covers the inner paths).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthDoc {
+    /// Hosted UI base URL, `https://...` (`http://127.0.0.1...`/`http://localhost...` for local use).
+    pub hosted_ui: String,
+    /// The sign-in app client id.
+    pub client_id: String,
+    /// The trusted CloudFront key pair id the auth function signs cookies with.
+    pub key_pair_id: String,
+    /// OAuth scopes (default `["openid"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Optional `identity_provider` for `/oauth2/authorize`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<String>,
+    /// Path to land on after sign-out (default `/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_return: Option<String>,
+    /// Accept Amplify's `CognitoIdentityServiceProvider.<clientId>.<user>.idToken` cookies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amplify_cookies: Option<bool>,
+    /// How long a sign-in flow's `state` stays valid, seconds (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_max_age_seconds: Option<u64>,
+    /// Where the auth function's secrets live.
+    pub secrets: AuthSecretsDoc,
+}
+
+/// `[auth.secrets]`: secret references (never the secrets themselves).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSecretsDoc {
+    /// The CloudFront private key (PEM).
+    pub cloudfront_private_key: String,
+    /// The state/nonce HMAC key (at least 32 bytes).
+    pub state_key: String,
+    /// The app client secret, when the app client has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// The prefix of the auth function's endpoints.
+pub const AUTH_PREFIX: &str = "/auth";
+
+/// What the gate needs to know about sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateAuth {
+    /// Accept Amplify token cookies for these app client ids.
+    pub amplify_client_ids: Vec<String>,
 }
 
 /// `[cloudfront]`.
@@ -241,6 +321,8 @@ pub struct GateConfig {
     pub trusted_keys: TrustedKeys,
     /// Routes, longest prefix first.
     pub routes: Vec<Route>,
+    /// Sign-in, when `[auth]` is configured.
+    pub auth: Option<GateAuth>,
 }
 
 fn is_host(s: &str) -> bool {
@@ -391,12 +473,17 @@ impl GateConfig {
             });
         }
         routes.sort_by_key(|r| core::cmp::Reverse(r.prefix.len()));
+        let auth = match &doc.auth {
+            None => None,
+            Some(a) => Some(validate_auth(a, doc, &trusted_keys, &routes)?),
+        };
         Ok(GateConfig {
             site_domain: doc.site.domain.clone(),
             scheme: scheme.to_string(),
             cognito,
             trusted_keys,
             routes,
+            auth,
         })
     }
 
@@ -467,4 +554,159 @@ fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig,
         },
         jwks,
     })
+}
+
+fn is_local_http(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            url.strip_prefix(p).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
+        })
+}
+
+fn validate_auth(
+    a: &AuthDoc,
+    doc: &ConfigDocument,
+    trusted_keys: &TrustedKeys,
+    routes: &[Route],
+) -> Result<GateAuth, ConfigError> {
+    let cognito = doc
+        .cognito
+        .as_ref()
+        .ok_or_else(|| ConfigError::new("auth", "[auth] needs [cognito]"))?;
+    let base_ok = (a.hosted_ui.starts_with("https://") || is_local_http(&a.hosted_ui))
+        && !a.hosted_ui.ends_with('/')
+        && !a.hosted_ui.contains(['?', '#', ' ', '"', '<', '>', '\\']);
+    if !base_ok {
+        return Err(ConfigError::new(
+            "auth.hosted_ui",
+            "must be an https:// base URL without a trailing slash (http:// only for 127.0.0.1/localhost)",
+        ));
+    }
+    if !cognito.app_client_ids.contains(&a.client_id) {
+        return Err(ConfigError::new(
+            "auth.client_id",
+            "must be one of cognito.app_client_ids",
+        ));
+    }
+    if !cognito.token_use.contains(&TokenUse::Id) {
+        return Err(ConfigError::new(
+            "cognito.token_use",
+            "sign-in verifies ID tokens: include \"id\"",
+        ));
+    }
+    if trusted_keys.get(&a.key_pair_id).is_none() {
+        return Err(ConfigError::new(
+            "auth.key_pair_id",
+            "must be one of cloudfront.trusted_keys",
+        ));
+    }
+    if let Some(scopes) = &a.scopes {
+        if scopes.is_empty()
+            || scopes.iter().any(|s| {
+                s.is_empty()
+                    || !s
+                        .bytes()
+                        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            })
+        {
+            return Err(ConfigError::new(
+                "auth.scopes",
+                "non-empty list of scope names",
+            ));
+        }
+    }
+    if let Some(idp) = &a.identity_provider {
+        if idp.is_empty()
+            || !idp
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(ConfigError::new(
+                "auth.identity_provider",
+                "letters, digits, - _ . only",
+            ));
+        }
+    }
+    if let Some(ret) = &a.logout_return {
+        let plain =
+            is_prefix(ret) || (ret.starts_with('/') && is_prefix(ret.trim_end_matches('/')));
+        if !plain {
+            return Err(ConfigError::new(
+                "auth.logout_return",
+                "must be a plain path like / or /welcome",
+            ));
+        }
+    }
+    let max_age = a.state_max_age_seconds.unwrap_or(600);
+    if !(60..=3600).contains(&max_age) {
+        return Err(ConfigError::new(
+            "auth.state_max_age_seconds",
+            "must be 60 to 3600",
+        ));
+    }
+    for (field, value) in [
+        (
+            "auth.secrets.cloudfront_private_key",
+            Some(&a.secrets.cloudfront_private_key),
+        ),
+        ("auth.secrets.state_key", Some(&a.secrets.state_key)),
+        (
+            "auth.secrets.client_secret",
+            a.secrets.client_secret.as_ref(),
+        ),
+    ] {
+        if let Some(v) = value {
+            if !(v.starts_with("arn:") || v.starts_with("file:") || v.starts_with("dev:")) {
+                return Err(ConfigError::new(
+                    field,
+                    "must be a Secrets Manager ARN (arn:aws:secretsmanager:...), or for local use file:<path>",
+                ));
+            }
+        }
+    }
+    for (i, r) in doc.routes.iter().enumerate() {
+        if r.prefix == AUTH_PREFIX || r.prefix.starts_with("/auth/") {
+            return Err(ConfigError::new(
+                format!("routes[{i}].prefix"),
+                "/auth is reserved for sign-in",
+            ));
+        }
+    }
+    // One cookie set per outer prefix covers the nested paths: a nested gated route must admit
+    // everyone its outer groups route admits.
+    for outer in routes {
+        let Access::Groups(outer_groups) = &outer.access else {
+            continue;
+        };
+        for inner in routes {
+            if inner.prefix == outer.prefix || !crate::path::covers(&outer.prefix, &inner.prefix) {
+                continue;
+            }
+            let ok = match &inner.access {
+                Access::Public => true,
+                Access::Signed => false,
+                Access::Groups(inner_groups) => {
+                    outer_groups.iter().all(|g| inner_groups.contains(g))
+                }
+            };
+            if !ok {
+                return Err(ConfigError::new(
+                    "routes",
+                    format!(
+                        "with [auth], {} is nested in {} but admits fewer users (sign-in cookies for {} would cover it)",
+                        inner.prefix, outer.prefix, outer.prefix
+                    ),
+                ));
+            }
+        }
+    }
+    let amplify_client_ids = if a.amplify_cookies.unwrap_or(false) {
+        cognito.app_client_ids.clone()
+    } else {
+        Vec::new()
+    };
+    Ok(GateAuth { amplify_client_ids })
 }

@@ -25,7 +25,7 @@
 //! cookies, edgegate's and Amplify's cookies and the signing query parameters removed.
 
 use crate::cache::{signed_key, VerifiedCache};
-use crate::config::{Access, CognitoConfig, GateConfig, Route};
+use crate::config::{Access, CognitoConfig, GateConfig, Route, AUTH_PREFIX};
 use crate::cookies::CookieJar;
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
 use crate::path;
@@ -169,6 +169,44 @@ pub struct Denial {
     pub identity: Option<Identity>,
     /// `WWW-Authenticate` value for 401s.
     pub www_authenticate: Option<&'static str>,
+    /// A small HTML page instead of the plain reason (the sign-in loop breaker).
+    pub page: Option<Page>,
+}
+
+/// Generated HTML pages (static text: nothing from the request is reflected).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// "Sign-in did not complete" with a sign-out link, shown instead of a redirect when the
+    /// loop marker says a sign-in just failed.
+    SignInLoop,
+}
+
+const SIGN_IN_LOOP_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in did not complete</title></head><body><h1>Sign-in did not complete</h1><p>You signed in, but this browser did not keep the session, or your account has no access here.</p><p><a href=\"/auth/logout\">Sign out</a> and sign in again, or contact your administrator.</p></body></html>\n";
+
+/// A browser navigation is sent to sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    /// The `Location`: `/auth/login?return_to=<percent-encoded path and query>`.
+    pub location: String,
+    /// The route prefix that matched.
+    pub route: String,
+    /// Why (`no_credential`, `expired`, ...), for logs and `explain`.
+    pub detail: &'static str,
+}
+
+impl Redirect {
+    /// The 302 response: `Location`, `Cache-Control: no-store`, no body.
+    pub fn to_response(&self) -> CfResponse {
+        let mut headers = Headers::new();
+        header(&mut headers, "location", "Location", &self.location);
+        header(&mut headers, "cache-control", "Cache-Control", "no-store");
+        CfResponse {
+            status: "302".to_string(),
+            status_description: "Found".to_string(),
+            headers,
+            body: None,
+        }
+    }
 }
 
 /// What the gate decided.
@@ -178,6 +216,8 @@ pub enum Decision {
     Allow(ForwardRequest),
     /// Answer with a generated response.
     Deny(Denial),
+    /// Send a browser navigation to sign in (302 to `/auth/login`).
+    Redirect(Redirect),
 }
 
 impl Decision {
@@ -186,6 +226,7 @@ impl Decision {
         match self {
             Decision::Allow(_) => "allow",
             Decision::Deny(_) => "deny",
+            Decision::Redirect(_) => "redirect",
         }
     }
 
@@ -194,6 +235,7 @@ impl Decision {
         match self {
             Decision::Allow(_) => 200,
             Decision::Deny(d) => d.status,
+            Decision::Redirect(_) => 302,
         }
     }
 
@@ -203,6 +245,7 @@ impl Decision {
             Decision::Allow(f) if f.identity == Identity::Anonymous => Reason::Public,
             Decision::Allow(_) => Reason::Ok,
             Decision::Deny(d) => d.reason,
+            Decision::Redirect(_) => Reason::MissingCredential,
         }
     }
 
@@ -222,6 +265,7 @@ impl Decision {
                 } => "valid_signed_cookies",
             },
             Decision::Deny(d) => d.detail,
+            Decision::Redirect(r) => r.detail,
         }
     }
 
@@ -230,6 +274,7 @@ impl Decision {
         match self {
             Decision::Allow(f) => Some(&f.identity),
             Decision::Deny(d) => d.identity.as_ref(),
+            Decision::Redirect(_) => None,
         }
     }
 
@@ -238,6 +283,7 @@ impl Decision {
         match self {
             Decision::Allow(f) => Some(&f.route),
             Decision::Deny(d) => d.route.as_deref(),
+            Decision::Redirect(r) => Some(&r.route),
         }
     }
 
@@ -304,11 +350,23 @@ impl Denial {
         if self.status == 503 {
             header(&mut headers, "retry-after", "Retry-After", "5");
         }
+        let body = match self.page {
+            Some(Page::SignInLoop) => {
+                if let Some(ct) = headers.get_mut("content-type") {
+                    *ct = vec![HeaderEntry {
+                        key: Some("Content-Type".to_string()),
+                        value: "text/html; charset=utf-8".to_string(),
+                    }];
+                }
+                SIGN_IN_LOOP_PAGE.to_string()
+            }
+            None => format!("{}\n", self.reason.as_str()),
+        };
         CfResponse {
             status: self.status.to_string(),
             status_description: status_text(self.status).to_string(),
             headers,
-            body: Some(format!("{}\n", self.reason.as_str())),
+            body: Some(body),
         }
     }
 }
@@ -320,9 +378,43 @@ const BEARER_INVALID: &str = "Bearer realm=\"edgegate\", error=\"invalid_token\"
 
 struct Ctx<'a> {
     route: Option<&'a Route>,
+    /// Sign-in is configured and this is a browser navigation (GET/HEAD with
+    /// `Sec-Fetch-Mode: navigate` or an `Accept` naming `text/html`).
+    navigation: bool,
+    /// The loop marker cookie is present (a sign-in just failed).
+    loop_marker: bool,
+    /// `/auth/login?return_to=...` for this request.
+    login: String,
 }
 
 impl Ctx<'_> {
+    /// A navigation on a groups route is sent to sign in (or shown the loop page); anything
+    /// else gets `otherwise`.
+    fn sign_in_or(&self, detail: &'static str, otherwise: Decision) -> Decision {
+        let groups_route = self
+            .route
+            .is_some_and(|r| matches!(r.access, Access::Groups(_)));
+        if !(self.navigation && groups_route) {
+            return otherwise;
+        }
+        if self.loop_marker {
+            return Decision::Deny(Denial {
+                status: 403,
+                reason: Reason::Forbidden,
+                detail: "sign_in_loop",
+                route: self.route.map(|r| r.prefix.clone()),
+                identity: None,
+                www_authenticate: None,
+                page: Some(Page::SignInLoop),
+            });
+        }
+        Decision::Redirect(Redirect {
+            location: self.login.clone(),
+            route: self.route.map(|r| r.prefix.clone()).unwrap_or_default(),
+            detail,
+        })
+    }
+
     fn deny(&self, status: u16, reason: Reason, detail: &'static str) -> Decision {
         Decision::Deny(Denial {
             status,
@@ -330,6 +422,7 @@ impl Ctx<'_> {
             detail,
             route: self.route.map(|r| r.prefix.clone()),
             identity: None,
+            page: None,
             www_authenticate: match (status, reason) {
                 (401, Reason::MissingCredential) => Some(BEARER_MISSING),
                 (401, _) => Some(BEARER_INVALID),
@@ -362,7 +455,12 @@ pub fn decide_cached(
     now: UnixTime,
     cache: Option<&mut VerifiedCache>,
 ) -> Decision {
-    let mut ctx = Ctx { route: None };
+    let mut ctx = Ctx {
+        route: None,
+        navigation: false,
+        loop_marker: false,
+        login: String::new(),
+    };
 
     // 1. Size caps, before any decoding.
     if req.uri.len().saturating_add(req.querystring.len()) > MAX_URL_BYTES {
@@ -396,14 +494,28 @@ pub fn decide_cached(
         return ctx.deny(400, Reason::BadRequest, "query_bad_character");
     }
 
+    let split = signed::split_query(&req.querystring);
+    let jar = CookieJar::parse(req.header_values("cookie"));
+
+    // Sign-in endpoints are public; the auth function keeps edgegate's own cookies.
+    if cfg.auth.is_some() && path::covers(AUTH_PREFIX, &req.uri) {
+        return allow_auth(req, &split, &jar);
+    }
+    if cfg.auth.is_some() {
+        ctx.navigation = is_navigation(req);
+        ctx.loop_marker = jar.contains(if cfg.scheme == "http" {
+            DEV_LOOP_MARKER_COOKIE
+        } else {
+            LOOP_MARKER_COOKIE
+        });
+        ctx.login = login_location(&req.uri, &req.querystring);
+    }
+
     // 3. Route.
     let Some(route) = cfg.route_for(&req.uri) else {
         return ctx.deny(403, Reason::NoRoute, "no_route");
     };
     ctx.route = Some(route);
-
-    let split = signed::split_query(&req.querystring);
-    let jar = CookieJar::parse(req.header_values("cookie"));
 
     // 4. Public routes.
     if route.access == Access::Public {
@@ -470,6 +582,7 @@ pub fn decide_cached(
                         route: Some(route.prefix.clone()),
                         identity: Some(Identity::cognito(&identity)),
                         www_authenticate: None,
+                        page: None,
                     })
                 }
             }
@@ -483,7 +596,10 @@ pub fn decide_cached(
         for name in signed::COOKIE_NAMES {
             let values = jar.all(name);
             if values.len() > 1 {
-                return ctx.deny(403, Reason::InvalidCredential, "duplicate_cookies");
+                return ctx.sign_in_or(
+                    "duplicate_cookies",
+                    ctx.deny(403, Reason::InvalidCredential, "duplicate_cookies"),
+                );
             }
             if let (Some(bare), Some(value)) = (name.strip_prefix("CloudFront-"), values.first()) {
                 params.push((bare, value));
@@ -491,7 +607,7 @@ pub fn decide_cached(
         }
         let credential = match SignedCredential::from_params(&params, CredentialSource::Cookie) {
             Ok(c) => c,
-            Err(e) => return invalid_signed(&ctx, e),
+            Err(e) => return ctx.sign_in_or(e.detail(), invalid_signed(&ctx, e)),
         };
         let url = resource(if req.querystring.is_empty() {
             None
@@ -500,14 +616,189 @@ pub fn decide_cached(
         });
         return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
-            Err(e) => invalid_signed(&ctx, e),
+            Err(e) => ctx.sign_in_or(e.detail(), invalid_signed(&ctx, e)),
         };
+    }
+
+    if let (Some(auth), Some(cognito), Access::Groups(groups)) =
+        (&cfg.auth, &cfg.cognito, &route.access)
+    {
+        if !auth.amplify_client_ids.is_empty()
+            && jar
+                .pairs()
+                .iter()
+                .any(|(n, _)| n.starts_with(AMPLIFY_COOKIE_PREFIX))
+        {
+            let token = match amplify_token(&jar, &auth.amplify_client_ids, cognito) {
+                Ok(t) => t,
+                Err(detail) => {
+                    return ctx.sign_in_or(detail, ctx.deny(401, Reason::InvalidCredential, detail))
+                }
+            };
+            return match verify_token(token.token, cognito, verifier, now, cache) {
+                Ok(identity) if identity.client_id != token.client_id => ctx.sign_in_or(
+                    "amplify_client_mismatch",
+                    ctx.deny(401, Reason::InvalidCredential, "amplify_client_mismatch"),
+                ),
+                Ok(identity) => {
+                    if identity.groups.iter().any(|g| groups.contains(g)) {
+                        let mut id = Identity::cognito(&identity);
+                        if let Identity::Cognito { source, .. } = &mut id {
+                            *source = "amplify_cookie";
+                        }
+                        allow(req, &split, &jar, id, route)
+                    } else {
+                        Decision::Deny(Denial {
+                            status: 403,
+                            reason: Reason::Forbidden,
+                            detail: "not_in_group",
+                            route: Some(route.prefix.clone()),
+                            identity: Some(Identity::cognito(&identity)),
+                            www_authenticate: None,
+                            page: None,
+                        })
+                    }
+                }
+                Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, "token_too_large"),
+                Err(e) => ctx.sign_in_or(
+                    e.detail(),
+                    ctx.deny(401, Reason::InvalidCredential, e.detail()),
+                ),
+            };
+        }
     }
 
     match route.access {
         Access::Signed => ctx.deny(403, Reason::MissingCredential, "no_signature"),
-        _ => ctx.deny(401, Reason::MissingCredential, "no_credential"),
+        _ => ctx.sign_in_or(
+            "no_credential",
+            ctx.deny(401, Reason::MissingCredential, "no_credential"),
+        ),
     }
+}
+
+/// The loop-breaker cookie the auth function sets after a sign-in (`Path=/`, short-lived).
+pub const LOOP_MARKER_COOKIE: &str = "__Secure-edgegate-loop";
+/// The prefix of edgegate's own cookie names on a plain-http site (`edgegate dev`), where a
+/// browser refuses `__Secure-` names.
+pub const DEV_COOKIE_PREFIX: &str = "edgegate-dev-";
+/// The loop marker's name on a plain-http site (`site.scheme = "http"`).
+pub const DEV_LOOP_MARKER_COOKIE: &str = "edgegate-dev-loop";
+
+/// GET or HEAD, and `Sec-Fetch-Mode: navigate` or an `Accept` header naming `text/html`.
+/// When the browser sends `Sec-Fetch-Mode` it alone decides (a `fetch()` with `mode: cors`
+/// that happens to accept HTML is not a navigation: field report B40); older clients without
+/// it fall back to `Accept`.
+fn is_navigation(req: &ViewerRequest) -> bool {
+    if req.method != "GET" && req.method != "HEAD" {
+        return false;
+    }
+    match req.header("sec-fetch-mode") {
+        Some(mode) => mode.eq_ignore_ascii_case("navigate"),
+        None => req
+            .header_values("accept")
+            .any(|a| a.to_ascii_lowercase().contains("text/html")),
+    }
+}
+
+/// The longest `return_to` (path and query, before encoding) the auth function keeps; the
+/// encoded Location (at most 3 bytes per byte) then stays within CloudFront's 8,192-byte URL
+/// limit (security catalogue CB-14).
+pub const MAX_RETURN_TO_BYTES: usize = 2048;
+
+/// `/auth/login?return_to=<path?query, percent-encoded>`; over [`MAX_RETURN_TO_BYTES`] the
+/// query is dropped, and then the path (`/`).
+fn login_location(uri: &str, query: &str) -> String {
+    let mut target = uri.to_string();
+    if !query.is_empty() && uri.len() + 1 + query.len() <= MAX_RETURN_TO_BYTES {
+        target.push('?');
+        target.push_str(query);
+    }
+    if target.len() > MAX_RETURN_TO_BYTES {
+        target = "/".to_string();
+    }
+    let mut out = String::from("/auth/login?return_to=");
+    for b in target.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+struct AmplifyToken<'a> {
+    token: &'a str,
+    client_id: &'a str,
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Finds the Amplify token cookie: `CognitoIdentityServiceProvider.<clientId>.LastAuthUser`
+/// names the user, then `...<clientId>.<user>.idToken` (or `.accessToken` when ID tokens are
+/// not accepted). Names are compared after percent-decoding; exactly one match, else invalid.
+fn amplify_token<'a>(
+    jar: &'a CookieJar,
+    client_ids: &'a [String],
+    cognito: &CognitoConfig,
+) -> Result<AmplifyToken<'a>, &'static str> {
+    let mut found: Option<AmplifyToken<'a>> = None;
+    let kind = if cognito
+        .validation
+        .token_uses
+        .contains(&edgegate_keys::TokenUse::Id)
+    {
+        "idToken"
+    } else {
+        "accessToken"
+    };
+    for client_id in client_ids {
+        let last_name = format!("{AMPLIFY_COOKIE_PREFIX}{client_id}.LastAuthUser");
+        let users: Vec<&str> = jar
+            .pairs()
+            .iter()
+            .filter(|(n, _)| percent_decode(n).as_deref() == Some(last_name.as_str()))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let user = match users.as_slice() {
+            [] => continue,
+            [one] => percent_decode(one).ok_or("amplify_malformed")?,
+            _ => return Err("amplify_duplicate_cookies"),
+        };
+        let token_name = format!("{AMPLIFY_COOKIE_PREFIX}{client_id}.{user}.{kind}");
+        let tokens: Vec<&str> = jar
+            .pairs()
+            .iter()
+            .filter(|(n, _)| percent_decode(n).as_deref() == Some(token_name.as_str()))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let token = match tokens.as_slice() {
+            [one] => *one,
+            [] => return Err("amplify_token_missing"),
+            _ => return Err("amplify_duplicate_cookies"),
+        };
+        if found.is_some() {
+            return Err("amplify_ambiguous");
+        }
+        found = Some(AmplifyToken { token, client_id });
+    }
+    found.ok_or("amplify_no_user")
 }
 
 fn verify_token(
@@ -613,7 +904,29 @@ fn is_auth_cookie(name: &str) -> bool {
     name.starts_with("CloudFront-")
         || name.starts_with(EDGEGATE_COOKIE_PREFIX)
         || name.starts_with("__Host-edgegate-")
+        || name.starts_with(DEV_COOKIE_PREFIX)
         || name.starts_with(AMPLIFY_COOKIE_PREFIX)
+}
+
+/// `/auth/*`: forwarded to the auth function with `Authorization`, the `CloudFront-*` and the
+/// Amplify cookies removed, but edgegate's own cookies kept (they are its state).
+fn allow_auth(req: &ViewerRequest, split: &signed::SplitQuery<'_>, jar: &CookieJar) -> Decision {
+    let mut forward = req.clone();
+    forward.headers.remove("authorization");
+    match jar.without(|n| n.starts_with("CloudFront-") || n.starts_with(AMPLIFY_COOKIE_PREFIX)) {
+        Some(cookies) => forward.set_header("cookie", "Cookie", cookies),
+        None => {
+            forward.headers.remove("cookie");
+        }
+    }
+    if !split.reserved.is_empty() {
+        forward.querystring = split.rest.clone().unwrap_or_default();
+    }
+    Decision::Allow(ForwardRequest {
+        request: forward,
+        identity: Identity::Anonymous,
+        route: AUTH_PREFIX.to_string(),
+    })
 }
 
 fn allow(

@@ -9,7 +9,9 @@
 //!   double encoding, invalid UTF-8);
 //! - [`cookies`]: the `Cookie` header jar (all `cookie` entries joined, duplicates kept);
 //! - [`gate`]: [`decide`], which turns a request into a [`Decision`];
-//! - [`cache`]: the bounded verified-credential cache used by [`decide_cached`].
+//! - [`cache`]: the bounded verified-credential cache used by [`decide_cached`];
+//! - [`boundary`]: the narrow frame/verdict encoding between the Node.js handler and the wasm
+//!   gate (only what [`decide`] reads goes in; edits to the original request come out).
 //!
 //! **I/O stance:** pure. No I/O, no clock, no logging, no randomness. Time comes in as
 //! [`edgegate_keys::UnixTime`] and the signature primitive as a
@@ -26,6 +28,7 @@
 )]
 #![warn(missing_docs)]
 
+pub mod boundary;
 pub mod cache;
 pub mod config;
 pub mod cookies;

@@ -1,15 +1,17 @@
 //! The WebAssembly entry point (wasm32 only): glue between the Node.js handler and [`decide_cached`].
 //!
 //! One export, [`Gate`]: built once per container from the baked configuration and JWKS, it
-//! takes the viewer-request event as JSON and returns `{"kind":"request"|"response", ...,
-//! "log":{...}}` as JSON. One import, `edgegateHost.verifySignature(algorithm, keyId, spki,
-//! message, signature) -> bool`, backs [`SignatureVerifier`] with `node:crypto` (the handler
-//! installs `globalThis.edgegateHost` before loading this module). No auth logic lives here.
+//! takes a *frame* (only the request fields the gate reads, see [`crate::boundary`]) and returns
+//! a *verdict*: the log fields plus either the edits to apply to the original request or the
+//! CloudFront response. The event itself never crosses into wasm, so nothing of it is parsed or
+//! re-serialised. One import, `edgegateHost.verifySignature(algorithm, keyId, spki, message,
+//! signature) -> bool`, backs [`SignatureVerifier`] with `node:crypto` (the handler installs
+//! `globalThis.edgegateHost` before loading this module). No auth logic lives here.
 
+use crate::boundary::{self, READ_HEADERS};
 use crate::cache::VerifiedCache;
 use crate::config::{ConfigDocument, GateConfig};
-use crate::event::ViewerRequestEvent;
-use crate::gate::{decide_cached, Decision};
+use crate::gate::decide_cached;
 use edgegate_keys::{
     BadSignature, Jwks, PublicKey, SignatureAlgorithm, SignatureVerifier, UnixTime,
 };
@@ -43,7 +45,7 @@ impl SignatureVerifier for NodeVerifier {
         }
         if host_verify(
             algorithm.name(),
-            &key.fingerprint_hex(),
+            &hex(&key.fingerprint()),
             key.spki_der(),
             message,
             signature,
@@ -53,6 +55,21 @@ impl SignatureVerifier for NodeVerifier {
             Err(BadSignature)
         }
     }
+}
+
+/// Lowercase hex (what `PublicKey::fingerprint_hex` gives, without `core::fmt` per byte: this
+/// runs on every verification).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
+    out
 }
 
 /// The gate of one Lambda@Edge container.
@@ -91,42 +108,31 @@ impl Gate {
         })
     }
 
-    /// Decides one event (the whole Lambda@Edge event as JSON) at `now_secs` (seconds since the
-    /// epoch). Returns JSON `{"kind":"request","request":{...},"log":{...}}` or
-    /// `{"kind":"response","response":{...},"log":{...}}`.
-    pub fn handle(&mut self, event_json: &str, now_secs: f64) -> String {
+    /// Decides one request at `now_secs` (seconds since the epoch). `text` and `lens` are the
+    /// frame (see [`crate::boundary`]: the fields concatenated as UTF-8, and their UTF-16
+    /// lengths). Returns the verdict string; a frame that does not add up gives a 503
+    /// `event_shape` verdict.
+    pub fn decide(&mut self, text: &[u8], lens: &[u32], now_secs: f64) -> String {
         let now = if now_secs.is_finite() && now_secs > 0.0 {
             now_secs as u64
         } else {
             0
         };
-        let event: Result<ViewerRequestEvent, _> = serde_json::from_str(event_json);
-        let decision = match event.as_ref().ok().and_then(ViewerRequestEvent::request) {
-            Some(request) => decide_cached(
-                request,
-                &self.config,
-                &NodeVerifier,
-                UnixTime(now),
-                Some(&mut self.cache),
-            ),
-            None => return unavailable("event_shape"),
+        let request = match std::str::from_utf8(text)
+            .map_err(|_| boundary::BadFrame)
+            .and_then(|text| boundary::request_from_frame(text, lens))
+        {
+            Ok(request) => request,
+            Err(_) => return boundary::unavailable("event_shape"),
         };
-        let log = serde_json::json!({
-            "decision": decision.kind(),
-            "status": decision.status(),
-            "reason": decision.reason().as_str(),
-            "detail": decision.detail(),
-            "route": decision.route(),
-        });
-        let out = match decision {
-            Decision::Allow(forward) => {
-                serde_json::json!({"kind": "request", "request": forward.request, "log": log})
-            }
-            Decision::Deny(denial) => {
-                serde_json::json!({"kind": "response", "response": denial.to_response(), "log": log})
-            }
-        };
-        out.to_string()
+        let decision = decide_cached(
+            &request,
+            &self.config,
+            &NodeVerifier,
+            UnixTime(now),
+            Some(&mut self.cache),
+        );
+        boundary::encode_verdict(&decision, &request)
     }
 
     /// Adds the keys of a freshly fetched JWKS whose `kid`s are not already known (the baked
@@ -184,19 +190,9 @@ pub fn verify_detached(algorithm: &str, spki: &[u8], message: &[u8], signature: 
     }
 }
 
-fn unavailable(detail: &str) -> String {
-    let denial = crate::gate::Denial {
-        status: 503,
-        reason: crate::gate::Reason::Unavailable,
-        detail: "event_shape",
-        route: None,
-        identity: None,
-        www_authenticate: None,
-    };
-    serde_json::json!({
-        "kind": "response",
-        "response": denial.to_response(),
-        "log": {"decision": "deny", "status": 503, "reason": "unavailable", "detail": detail, "route": null},
-    })
-    .to_string()
+/// The request headers the gate reads, comma-separated, in frame order (see
+/// [`crate::boundary`]). The handler asks once at load.
+#[wasm_bindgen(js_name = readHeaders)]
+pub fn read_headers() -> String {
+    READ_HEADERS.join(",")
 }

@@ -94,7 +94,7 @@ fn observed(decision: &Decision) -> Expect {
                 querystring: f.request.querystring.clone(),
                 cookie: f.request.header("cookie").map(str::to_string),
             }),
-            Decision::Deny(_) => None,
+            Decision::Deny(_) | Decision::Redirect(_) => None,
         },
     }
 }
@@ -136,6 +136,10 @@ fn corpus_cases_give_the_expected_decisions() {
                 assert_eq!(r.status, d.status.to_string(), "{stem}");
                 assert_eq!(r.headers["cache-control"][0].value, "no-store", "{stem}");
                 assert_eq!(r.body, Some(format!("{}\n", case.expect.reason)), "{stem}");
+            }
+            Decision::Redirect(r) => {
+                let r = r.to_response();
+                assert_eq!(r.headers["cache-control"][0].value, "no-store", "{stem}");
             }
         }
     }

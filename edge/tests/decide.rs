@@ -147,6 +147,7 @@ fn assert_no_leak(d: &Decision, secret: &str) {
         match d {
             Decision::Deny(denial) => serde_json::to_string(&denial.to_response()),
             Decision::Allow(forward) => serde_json::to_string(&forward.request),
+            Decision::Redirect(r) => serde_json::to_string(&r.to_response()),
         }
         .expect("serialises"),
     ];

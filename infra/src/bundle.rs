@@ -31,6 +31,8 @@ pub struct Args {
     pub out: PathBuf,
     /// A prebuilt `edgegate_edge.wasm` (skips the cargo build).
     pub wasm: Option<PathBuf>,
+    /// A prebuilt `edgegate-auth` binary for `provided.al2023` (skips the musl build).
+    pub auth_binary: Option<PathBuf>,
 }
 
 fn workspace_root() -> PathBuf {
@@ -79,9 +81,34 @@ pub fn build_wasm() -> Result<PathBuf, CliError> {
         .join("edgegate_edge.wasm"))
 }
 
-/// Refuses what must never be deployed: dev keys (by fingerprint), the dev pool, plain http.
+/// Refuses what must never be deployed: dev keys (by fingerprint), the dev pool, plain http,
+/// and (with `[auth]`) a local Hosted UI or secrets that are not Secrets Manager ARNs.
 pub fn refuse_dev(loaded: &load::Loaded) -> Result<(), CliError> {
     let doc = &loaded.document;
+    if let Some(auth) = &doc.auth {
+        if !auth.hosted_ui.starts_with("https://") {
+            return Err(CliError::Config(
+                "auth.hosted_ui: only https can be deployed".into(),
+            ));
+        }
+        for (field, value) in [
+            (
+                "auth.secrets.cloudfront_private_key",
+                Some(&auth.secrets.cloudfront_private_key),
+            ),
+            ("auth.secrets.state_key", Some(&auth.secrets.state_key)),
+            (
+                "auth.secrets.client_secret",
+                auth.secrets.client_secret.as_ref(),
+            ),
+        ] {
+            if value.is_some_and(|v| !v.starts_with("arn:")) {
+                return Err(CliError::Config(format!(
+                    "{field}: the deployed function reads Secrets Manager ARNs only"
+                )));
+            }
+        }
+    }
     if loaded.gate.scheme != "https" {
         return Err(CliError::Config(
             "site.scheme: only https can be deployed".into(),
@@ -166,8 +193,79 @@ pub async fn run(args: Args) -> Result<String, CliError> {
     }
     let bytes = std::fs::read(&zip_path).map_err(|e| CliError::Io(e.to_string()))?;
     let digest = edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes));
-    Ok(format!(
+    let mut summary = format!(
         "wrote {} ({size} bytes; budget {BUDGET_BYTES}, platform limit {PLATFORM_LIMIT_BYTES})\nsha256 {digest}\nhandler: index.handler (nodejs20.x or nodejs22.x, 128 MB, viewer-request)",
+        zip_path.display()
+    );
+    if loaded.document.auth.is_some() {
+        summary.push('\n');
+        summary.push_str(&bundle_auth(&loaded, &args)?);
+    }
+    Ok(summary)
+}
+
+/// Builds the origin auth function for Amazon Linux 2023 (static musl, so it loads whatever the
+/// glibc there) unless a binary is given.
+pub fn build_auth_binary() -> Result<PathBuf, CliError> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = "x86_64-unknown-linux-musl";
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            "edgegate-origin",
+            "--bin",
+            "edgegate-auth",
+            "--target",
+            target,
+        ])
+        .status()
+        .map_err(|e| CliError::Io(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(CliError::Io(format!(
+            "the origin function build failed (needs `rustup target add {target}` and Debian's musl-tools)"
+        )));
+    }
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(dir.join(target).join("release").join("edgegate-auth"))
+}
+
+/// `origin-auth.zip`: `bootstrap` (the auth function), `config.json`, `jwks.json`.
+fn bundle_auth(loaded: &load::Loaded, args: &Args) -> Result<String, CliError> {
+    let binary = match &args.auth_binary {
+        Some(p) => p.clone(),
+        None => build_auth_binary()?,
+    };
+    let staging = args.out.join("origin-auth");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    }
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    std::fs::copy(&binary, staging.join("bootstrap"))
+        .map_err(|e| CliError::Io(format!("{}: {e}", binary.display())))?;
+    std::fs::write(
+        staging.join("config.json"),
+        serde_json::to_string(&loaded.document).map_err(|e| CliError::Io(e.to_string()))?,
+    )
+    .map_err(|e| CliError::Io(format!("config.json: {e}")))?;
+    if let Some(jwks) = &loaded.jwks {
+        std::fs::write(staging.join("jwks.json"), jwks.to_json())
+            .map_err(|e| CliError::Io(format!("jwks.json: {e}")))?;
+    }
+    let zip_path = args.out.join("origin-auth.zip");
+    let size = zip_dir(&staging, &zip_path)?;
+    let bytes = std::fs::read(&zip_path).map_err(|e| CliError::Io(e.to_string()))?;
+    let digest = edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes));
+    Ok(format!(
+        "wrote {} ({size} bytes)\nsha256 {digest}\nhandler: bootstrap (provided.al2023, behind a function URL with OAC at /auth/*)",
         zip_path.display()
     ))
 }
@@ -193,9 +291,10 @@ fn zip_dir(dir: &Path, zip_path: &Path) -> Result<u64, CliError> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(9))
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o644);
+        .last_modified_time(zip::DateTime::default());
     for path in &files {
+        let executable = path.file_name().is_some_and(|n| n == "bootstrap");
+        let options = options.unix_permissions(if executable { 0o755 } else { 0o644 });
         let name = path
             .strip_prefix(dir)
             .map_err(|_| CliError::Io("zip path".into()))?

@@ -1,6 +1,6 @@
 //! The command-line interface (clap) and its dispatch.
 
-use crate::{cli_sign, dev, explain};
+use crate::{cli_sign, dev, explain, publish_cmd};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,11 +62,14 @@ pub struct SignArgs {
     #[arg(long, value_enum)]
     pub hash: Option<HashArg>,
     /// The CloudFront key pair id (public key id). Default: the dev key pair.
-    #[arg(long, requires = "private_key")]
+    #[arg(long, requires = "key_source")]
     pub key_pair_id: Option<String>,
     /// PEM private key file. Default: the dev key pair (dev only).
-    #[arg(long, requires = "key_pair_id")]
+    #[arg(long, requires = "key_pair_id", group = "key_source")]
     pub private_key: Option<PathBuf>,
+    /// Read the PEM private key from AWS Secrets Manager instead (secret ARN or name; credentials and region from the AWS chain).
+    #[arg(long, requires = "key_pair_id", group = "key_source")]
+    pub private_key_secret: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -85,6 +88,9 @@ enum Command {
         /// JWKS file or URL, overriding the config's.
         #[arg(long)]
         jwks: Option<String>,
+        /// Lifetime of the tokens the dev Hosted UI stand-in issues, seconds.
+        #[arg(long, default_value_t = 3600)]
+        token_lifetime: u64,
     },
     /// Mint a Cognito-shaped token from the dev issuer (dev only).
     Token {
@@ -149,11 +155,31 @@ enum Command {
         /// Use this prebuilt edgegate_edge.wasm instead of building it.
         #[arg(long)]
         wasm: Option<PathBuf>,
+        /// Use this prebuilt edgegate-auth binary (for provided.al2023) instead of building it.
+        #[arg(long)]
+        auth_binary: Option<PathBuf>,
     },
     /// Key management.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// CloudFormation stacks: parameter files derived from edgegate.toml.
+    Stack {
+        #[command(subcommand)]
+        command: crate::stack::StackCommand,
+    },
+    /// Publish a folder as an immutable release into the private S3 origin.
+    Publish(publish_cmd::PublishArgs),
+    /// Release channels (pointers to complete releases).
+    Channel {
+        #[command(subcommand)]
+        command: publish_cmd::ChannelCommand,
+    },
+    /// Published releases.
+    Releases {
+        #[command(subcommand)]
+        command: publish_cmd::ReleasesCommand,
     },
 }
 
@@ -197,7 +223,8 @@ async fn run(cli: Cli) -> ExitCode {
             config,
             addr,
             jwks,
-        } => dev::run(root, config, addr, jwks).await,
+            token_lifetime,
+        } => dev::run(root, config, addr, jwks, token_lifetime).await,
         Command::Token {
             user,
             groups,
@@ -219,10 +246,12 @@ async fn run(cli: Cli) -> ExitCode {
             dev::mint_token(&user, &groups, token_use, now_secs(), expires_in)
                 .map(|t| println!("{t}"))
         }
-        Command::SignUrl(args) => cli_sign::run(&args, false, now_secs()).map(|s| println!("{s}")),
-        Command::SignCookies(args) => {
-            cli_sign::run(&args, true, now_secs()).map(|s| println!("{s}"))
-        }
+        Command::SignUrl(args) => cli_sign::run(&args, false, now_secs())
+            .await
+            .map(|s| println!("{s}")),
+        Command::SignCookies(args) => cli_sign::run(&args, true, now_secs())
+            .await
+            .map(|s| println!("{s}")),
         Command::Explain {
             config,
             url,
@@ -249,17 +278,23 @@ async fn run(cli: Cli) -> ExitCode {
             jwks,
             out,
             wasm,
+            auth_binary,
         } => crate::bundle::run(crate::bundle::Args {
             config,
             jwks,
             out,
             wasm,
+            auth_binary,
         })
         .await
         .map(|s| println!("{s}")),
         Command::Keys {
             command: KeysCommand::New { key_type, out },
         } => cli_sign::keys_new(matches!(key_type, KeyTypeArg::Rsa), &out).map(|s| print!("{s}")),
+        Command::Stack { command } => crate::stack::run(command).await.map(|s| print!("{s}")),
+        Command::Publish(args) => publish_cmd::publish(args, now_secs()).await,
+        Command::Channel { command } => publish_cmd::channel(command, now_secs()).await,
+        Command::Releases { command } => publish_cmd::releases(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

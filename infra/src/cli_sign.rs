@@ -7,22 +7,70 @@ use edgegate_keys::sign::{self, SigningKey, SigningPolicy};
 use edgegate_keys::{HashAlgorithm, Ipv4Cidr, KeyPairId, KeyType};
 use std::path::Path;
 
-/// Runs `sign-url` (`cookies == false`) or `sign-cookies`, returning what to print.
-pub fn run(args: &SignArgs, cookies: bool, now: u64) -> Result<String, CliError> {
+/// Runs `sign-url` (`cookies == false`) or `sign-cookies`, returning what to print. With
+/// `--private-key-secret` the PEM is read from AWS Secrets Manager first.
+pub async fn run(args: &SignArgs, cookies: bool, now: u64) -> Result<String, CliError> {
+    let secret_pem = match &args.private_key_secret {
+        Some(secret) if args.url.starts_with("https://") || args.url.starts_with("http://") => {
+            Some(crate::publish_cmd::secret_pem(secret).await?)
+        }
+        _ => None,
+    };
+    sign(args, cookies, now, secret_pem)
+}
+
+/// The signing itself; `secret_pem` is the key read from `--private-key-secret`, if any.
+fn sign(
+    args: &SignArgs,
+    cookies: bool,
+    now: u64,
+    secret_pem: Option<String>,
+) -> Result<String, CliError> {
     if !(args.url.starts_with("https://") || args.url.starts_with("http://")) {
         return Err(CliError::Usage(
             "URL must be absolute (https://host/path)".into(),
         ));
     }
-    let (key_pair_id, key) = match (&args.key_pair_id, &args.private_key) {
-        (Some(id), Some(path)) => {
-            let id: KeyPairId = id.parse().map_err(|e: edgegate_keys::KeyError| {
-                CliError::Usage(format!("--key-pair-id: {}", e.reason))
-            })?;
+    let parse_id = |id: &str| -> Result<KeyPairId, CliError> {
+        id.parse().map_err(|e: edgegate_keys::KeyError| {
+            CliError::Usage(format!("--key-pair-id: {}", e.reason))
+        })
+    };
+    // Refuse a URL the gate would refuse to serve (raw spaces, dot segments, encoded slashes...):
+    // a signed link that can never work is worse than an error now.
+    let after_scheme = args
+        .url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    let path_start = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    let path_and_query = after_scheme.get(path_start..).unwrap_or_default();
+    let path = path_and_query.split(['?', '#']).next().unwrap_or_default();
+    let path = if path.is_empty() { "/" } else { path };
+    if let Err(e) = edgegate_edge::path::check_canonical(path) {
+        return Err(CliError::Usage(format!(
+            "the URL path is not one the gate serves ({}): percent-encode spaces and special characters (e.g. %20), no dot segments or //",
+            e.detail()
+        )));
+    }
+    let (key_pair_id, key) = match (&args.key_pair_id, &args.private_key, secret_pem) {
+        (Some(id), Some(path), _) => {
+            let id = parse_id(id)?;
             let pem = std::fs::read_to_string(path)
                 .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
             let key = SigningKey::from_pem(&pem)
                 .map_err(|e| CliError::Key(format!("{}: {}", path.display(), e.reason)))?;
+            (id, key)
+        }
+        (Some(id), None, Some(pem)) => {
+            let id = parse_id(id)?;
+            let secret = args.private_key_secret.as_deref().unwrap_or("the secret");
+            let key = SigningKey::from_pem(pem.trim()).map_err(|e| {
+                CliError::Key(format!(
+                    "--private-key-secret {secret}: not a usable PEM private key: {}",
+                    e.reason
+                ))
+            })?;
             (id, key)
         }
         _ => {

@@ -82,6 +82,8 @@ pub fn mint_token(
 struct State {
     root: PathBuf,
     gate: edgegate_edge::GateConfig,
+    auth: Option<AuthRuntime>,
+    idp: Option<crate::dev_idp::DevIdp>,
 }
 
 fn now() -> UnixTime {
@@ -127,14 +129,68 @@ fn viewer_request(
     })
 }
 
+fn cf_to_hyper(cf: edgegate_edge::CfResponse) -> Response<Body> {
+    let status = cf.status.parse::<u16>().unwrap_or(500);
+    let mut builder = Response::builder().status(status);
+    for entries in cf.headers.values() {
+        for h in entries {
+            builder = builder.header(h.key.as_deref().unwrap_or_default(), &h.value);
+        }
+    }
+    builder
+        .body(full(cf.body.unwrap_or_default()))
+        .unwrap_or_else(|_| Response::new(full("error\n")))
+}
+
+fn auth_to_hyper(r: edgegate_origin::auth::Response) -> Response<Body> {
+    let mut builder = Response::builder().status(r.status);
+    for (n, v) in &r.headers {
+        builder = builder.header(n, v);
+    }
+    for c in &r.set_cookies {
+        builder = builder.header("Set-Cookie", c);
+    }
+    builder
+        .body(full(r.body))
+        .unwrap_or_else(|_| Response::new(full("error\n")))
+}
+
 async fn handle(
     state: Arc<State>,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Body>, std::convert::Infallible> {
+    use http_body_util::BodyExt;
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
+
+    // The development Hosted UI stand-in (not behind the gate, like Cognito's own domain).
+    if let (Some(idp), Some(below)) = (&state.idp, path.strip_prefix(crate::dev_idp::MOUNT)) {
+        let query = req.uri().query().unwrap_or_default().to_string();
+        let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)
+            .collect()
+            .await
+        {
+            Ok(b) => String::from_utf8(b.to_bytes().to_vec()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let r = idp.handle(&method, below, &query, &body, now().as_secs());
+        let mut builder = Response::builder().status(r.status);
+        for (n, v) in &r.headers {
+            builder = builder.header(n, v);
+        }
+        let response = builder
+            .body(full(r.body))
+            .unwrap_or_else(|_| Response::new(full("error\n")));
+        println!(
+            "{method} {path} {} dev_idp - {:.1}ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        return Ok(response);
+    }
+
     let (response, reason, detail) = match viewer_request(&req, peer) {
         Err(detail) => {
             let mut r = Response::new(full("bad_request\n"));
@@ -146,6 +202,37 @@ async fn handle(
             let reason = decision.reason().as_str();
             let detail = decision.detail();
             let response = match decision {
+                Decision::Allow(forward) if forward.route == edgegate_edge::config::AUTH_PREFIX => {
+                    match &state.auth {
+                        Some(rt) => {
+                            let auth = edgegate_origin::auth::Auth {
+                                settings: &rt.settings,
+                                secrets: &rt.secrets,
+                                verifier: &RingVerifier,
+                            };
+                            let request = edgegate_origin::auth::AuthRequest {
+                                method: &forward.request.method,
+                                path: &forward.request.uri,
+                                query: &forward.request.querystring,
+                                cookie_headers: forward.request.header_values("cookie").collect(),
+                            };
+                            let r = edgegate_origin::auth_shell::run(
+                                &auth,
+                                &rt.client,
+                                &request,
+                                now().as_secs(),
+                                &rt.rng,
+                            )
+                            .await;
+                            auth_to_hyper(r)
+                        }
+                        None => {
+                            let mut r = Response::new(full("sign-in is not configured\n"));
+                            *r.status_mut() = StatusCode::NOT_FOUND;
+                            r
+                        }
+                    }
+                }
                 Decision::Allow(forward) => {
                     origin_fs::serve(
                         &state.root,
@@ -155,19 +242,8 @@ async fn handle(
                     )
                     .await
                 }
-                Decision::Deny(denial) => {
-                    let cf = denial.to_response();
-                    let mut builder = Response::builder().status(denial.status);
-                    for entries in cf.headers.values() {
-                        for h in entries {
-                            builder =
-                                builder.header(h.key.as_deref().unwrap_or_default(), &h.value);
-                        }
-                    }
-                    builder
-                        .body(full(cf.body.unwrap_or_default()))
-                        .unwrap_or_else(|_| Response::new(full("error\n")))
-                }
+                Decision::Deny(denial) => cf_to_hyper(denial.to_response()),
+                Decision::Redirect(redirect) => cf_to_hyper(redirect.to_response()),
             };
             (response, reason, detail)
         }
@@ -182,18 +258,94 @@ async fn handle(
     Ok(response)
 }
 
+/// The dev state key (DEV-ONLY, not secret).
+pub const DEV_STATE_KEY: &str = "edgegate-dev-state-key-not-a-secret-0123456789";
+
+/// Resolves a secret reference for local runs: `dev:` (the committed dev material), `file:`
+/// (relative to the config file), `arn:` (AWS Secrets Manager, standard credential chain).
+pub async fn resolve_secret(
+    reference: &str,
+    base: Option<&std::path::Path>,
+    field: &str,
+) -> Result<String, CliError> {
+    if let Some(name) = reference.strip_prefix("dev:") {
+        return match name {
+            "cloudfront-private-key" => Ok(dev_keys::CLOUDFRONT_DEV_PRIVATE_PEM.to_string()),
+            "state-key" => Ok(DEV_STATE_KEY.to_string()),
+            _ => Err(CliError::Config(format!(
+                "{field}: unknown dev secret {name}"
+            ))),
+        };
+    }
+    if let Some(path) = reference.strip_prefix("file:") {
+        let p = match base {
+            Some(b) => b.join(path),
+            None => PathBuf::from(path),
+        };
+        return std::fs::read_to_string(&p)
+            .map_err(|e| CliError::Config(format!("{field}: {}: {e}", p.display())));
+    }
+    if reference.starts_with("arn:") {
+        let aws = edgegate_origin::aws::Aws::load(&Default::default())
+            .await
+            .map_err(|e| CliError::Config(format!("{field}: {e}")))?;
+        return edgegate_origin::aws::secret_string(&aws, reference)
+            .await
+            .map_err(|e| CliError::Config(format!("{field}: {e}")));
+    }
+    Err(CliError::Config(format!(
+        "{field}: unsupported secret reference"
+    )))
+}
+
+struct AuthRuntime {
+    settings: edgegate_origin::auth::AuthSettings,
+    secrets: edgegate_origin::auth::Secrets,
+    client: reqwest::Client,
+    rng: sign::SystemRandom,
+}
+
+async fn auth_runtime(
+    loaded: &load::Loaded,
+    base: Option<&std::path::Path>,
+) -> Result<Option<AuthRuntime>, CliError> {
+    let Some(auth) = &loaded.document.auth else {
+        return Ok(None);
+    };
+    let settings = edgegate_origin::auth::AuthSettings::new(&loaded.document, &loaded.gate)
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    let key = resolve_secret(
+        &auth.secrets.cloudfront_private_key,
+        base,
+        "auth.secrets.cloudfront_private_key",
+    )
+    .await?;
+    let state_key = resolve_secret(&auth.secrets.state_key, base, "auth.secrets.state_key").await?;
+    let client_secret = match &auth.secrets.client_secret {
+        Some(r) => Some(resolve_secret(r, base, "auth.secrets.client_secret").await?),
+        None => None,
+    };
+    let secrets =
+        edgegate_origin::auth::Secrets::from_values(&key, &state_key, client_secret, &settings)
+            .map_err(|e| CliError::Config(e.to_string()))?;
+    let client = edgegate_origin::auth_shell::client()
+        .map_err(|e| CliError::Io(format!("http client: {e}")))?;
+    Ok(Some(AuthRuntime {
+        settings,
+        secrets,
+        client,
+        rng: sign::SystemRandom::new(),
+    }))
+}
+
 /// Runs the dev server until Ctrl-C.
 pub async fn run(
     root: PathBuf,
     config: Option<PathBuf>,
     addr: SocketAddr,
     jwks: Option<String>,
+    token_lifetime: u64,
 ) -> Result<(), CliError> {
-    let source = match &config {
-        Some(p) => Source::File(p.clone()),
-        None => Source::Dev,
-    };
-    let loaded = load::load(&source, jwks.as_deref()).await?;
     if !root.is_dir() {
         return Err(CliError::Io(format!(
             "--root {}: not a folder",
@@ -203,6 +355,18 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::Io(format!("cannot listen on {addr}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Io(format!("cannot listen on {addr}: {e}")))?;
+    let source = match &config {
+        Some(p) => Source::File(p.clone()),
+        None => Source::DevAt(addr.to_string()),
+    };
+    let loaded = load::load(&source, jwks.as_deref()).await?;
+    let base_dir = config
+        .as_ref()
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf));
+    let auth = auth_runtime(&loaded, base_dir.as_deref()).await?;
     let base = format!("{}://{}", loaded.gate.scheme, addr);
     println!(
         "edgegate dev: serving {} on http://{addr} ({})",
@@ -213,12 +377,18 @@ pub async fn run(
             "config file"
         }
     );
-    if config.is_none() {
+    let idp = if config.is_none() {
         print_walkthrough(&base)?;
-    }
+        println!("  browser: open {base}/releases/1.0.0/hello.txt to sign in through the dev Hosted UI ({base}{})", crate::dev_idp::MOUNT);
+        Some(crate::dev_idp::DevIdp::new(base.clone(), token_lifetime))
+    } else {
+        None
+    };
     let state = Arc::new(State {
         root,
         gate: loaded.gate,
+        auth,
+        idp,
     });
     loop {
         tokio::select! {

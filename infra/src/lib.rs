@@ -10,10 +10,13 @@ pub mod bundle;
 pub mod cli;
 pub mod cli_sign;
 pub mod dev;
+pub mod dev_idp;
 pub mod dev_keys;
 pub mod explain;
 pub mod load;
 pub mod origin_fs;
+pub mod publish_cmd;
+pub mod stack;
 
 /// A CLI failure with a one-line cause.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 pub enum Source {
     /// The embedded dev default.
     Dev,
+    /// The embedded dev default served at another address (`127.0.0.1:8787` replaced).
+    DevAt(String),
     /// A file.
     File(PathBuf),
 }
@@ -29,7 +31,16 @@ pub struct Loaded {
 pub fn parse_document(text: &str, origin: &str) -> Result<ConfigDocument, CliError> {
     toml::from_str(text).map_err(|e| {
         let msg = e.message().replace('\n', " ");
-        CliError::Config(format!("{origin}: {msg}"))
+        let at = e
+            .span()
+            .map(|span| {
+                let before = text.get(..span.start).unwrap_or_default();
+                let line = before.matches('\n').count() + 1;
+                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!(" (line {line}, column {col})")
+            })
+            .unwrap_or_default();
+        CliError::Config(format!("{origin}{at}: {msg}"))
     })
 }
 
@@ -39,6 +50,13 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
     let (mut doc, base): (ConfigDocument, Option<PathBuf>) = match source {
         Source::Dev => (
             parse_document(dev_keys::DEV_CONFIG, "embedded dev config")?,
+            None,
+        ),
+        Source::DevAt(addr) => (
+            parse_document(
+                &dev_keys::DEV_CONFIG.replace("127.0.0.1:8787", addr),
+                "embedded dev config",
+            )?,
             None,
         ),
         Source::File(path) => {

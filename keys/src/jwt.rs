@@ -102,6 +102,8 @@ pub struct CognitoIdentity {
     pub expires_at: u64,
     /// The `kid` that signed it.
     pub kid: String,
+    /// The OIDC `nonce` claim of an ID token, when present (OIDC Core §3.1.3.7 step 11).
+    pub nonce: Option<String>,
 }
 
 /// Verifies a Cognito JWT.
@@ -280,5 +282,6 @@ fn check_claims(
         scopes,
         expires_at: exp,
         kid: kid.to_string(),
+        nonce: opt_string(claims, "nonce")?.map(str::to_string),
     })
 }

@@ -152,7 +152,9 @@ impl CustomPolicy {
     }
 
     /// Serialises the policy compactly, members in the order AWS documents them
-    /// (`Resource`, then `Condition` with `DateLessThan`, `IpAddress`, `DateGreaterThan`).
+    /// (`Resource`, then `Condition` with `DateLessThan`, `IpAddress`, `DateGreaterThan`), as
+    /// botocore does; the AWS SDK for JavaScript puts `DateGreaterThan` before `IpAddress`. Only
+    /// the bytes signed matter (a custom policy is verified as sent), so both verify.
     pub fn to_json(&self) -> String {
         let mut condition = format!(
             r#"{{"DateLessThan":{{"AWS:EpochTime":{}}}"#,

@@ -16,7 +16,7 @@ use crate::key::{pem_decode, pem_encode, PublicKey};
 use crate::policy::{canned_policy, CustomPolicy};
 use crate::signed::{HashAlgorithm, KeyPairId};
 use crate::KeyError;
-use ring::rand::SecureRandom;
+pub use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
@@ -86,7 +86,7 @@ impl SigningKey {
     }
 
     fn ec_from_pkcs8(der_bytes: &[u8]) -> Result<Self, KeyError> {
-        let rng = ring::rand::SystemRandom::new();
+        let rng = SystemRandom::new();
         EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, der_bytes, &rng)
             .map(|k| SigningKey::EcP256(Box::new(k)))
             .map_err(|_| KeyError::new("private_key", "not a valid RSA or ECDSA P-256 private key"))
@@ -269,7 +269,7 @@ pub fn sign_jwt_rs256(
     let mut token = cf_base64::encode_b64url(header.as_bytes());
     token.push('.');
     token.push_str(&cf_base64::encode_b64url(claims.to_string().as_bytes()));
-    let rng = ring::rand::SystemRandom::new(); // unused for RSA
+    let rng = SystemRandom::new(); // unused for RSA
     let signature = key.sign(HashAlgorithm::Sha256, token.as_bytes(), &rng)?;
     token.push('.');
     token.push_str(&cf_base64::encode_b64url(&signature));
@@ -316,4 +316,20 @@ pub fn generate_rsa_2048(
         private_pem,
         public_key,
     })
+}
+
+/// HMAC-SHA256 (RFC 2104) of `data` under `key`: 32 bytes. For edgegate's own state and nonce
+/// values (the auth function), never for credentials issued by AWS.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let tag = ring::hmac::sign(&key, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+/// Checks an HMAC-SHA256 tag in constant time.
+pub fn verify_hmac_sha256(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    ring::hmac::verify(&key, data, tag).is_ok()
 }

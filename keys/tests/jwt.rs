@@ -211,6 +211,7 @@ fn id_token_cognito_shaped_ok() {
             scopes: vec![],
             expires_at: NOW + 3500,
             kid: KID_A.to_string(),
+            nonce: None,
         }
     );
 }

@@ -1,8 +1,51 @@
 //! # edgegate-origin
 //!
-//! Will own what runs behind CloudFront and feeds the private origin: the `/auth/*` origin
-//! auth function (lambda_runtime; issue "Browser sign-in") and the release publisher
-//! (aws-sdk-s3 / aws-sdk-cloudfront; issue "Release engineers publish builds").
+//! What feeds the private origin behind CloudFront. Today: the release publisher behind
+//! `edgegate publish`, `edgegate channel set` and `edgegate releases list`, and the `/auth/*`
+//! origin auth function's core ([`auth`]: Cognito Hosted UI sign-in to CloudFront signed
+//! cookies).
 //!
-//! Nothing is implemented here yet; the crate exists so the workspace layout and the
-//! dependency direction (`keys` <- `edge` <- `origin`) are fixed from the start.
+//! ## Pure core, thin shell
+//!
+//! - Pure (no I/O, no clock): [`names`] (file name -> key -> the URL path viewers request, and
+//!   the refusal rules shared with the gate), [`settings`] (validated bucket, prefix, version,
+//!   channel; the `[publish]` config section), [`manifest`] (the manifest and channel pointer
+//!   documents), [`plan`] (upload / skip / replace / delete per object, single PUT or
+//!   multipart and the part size, the immutability decision, the channel pointer).
+//! - Shell: [`scan`] (folder walk, hashing), [`aws`] (SDK configuration from the standard
+//!   chain, one-line error mapping, Secrets Manager), [`store`] (the S3 and CloudFront calls),
+//!   [`publisher`] (the steps, in order), [`progress`] (a bar on a terminal, lines otherwise).
+//!
+//! ## What a publish guarantees
+//!
+//! - Every refused file name is reported before anything is uploaded.
+//! - Every object carries its whole-file SHA-256 as `x-amz-meta-sha256`; single PUTs send
+//!   `x-amz-checksum-sha256` and multipart uploads a SHA-256 per part, which S3 verifies.
+//! - `manifest.json` is written last, after every upload succeeded: a release without its
+//!   manifest is incomplete, and a channel is only ever pointed at a complete release.
+//! - A rerun skips objects already present with the same SHA-256 (resume).
+//! - A complete release is immutable: the same content is a no-op, other content is refused
+//!   unless `--force` (which deletes the manifest first, replaces, rewrites the manifest and
+//!   invalidates `<prefix><VERSION>/*`).
+//! - Memory does not depend on file sizes: files are hashed and uploaded as streams with fixed
+//!   buffers, at most `--concurrency` requests in flight.
+//!
+//! Objects are assumed to be served at `/` + their key (no CloudFront origin path); leftover
+//! parts of an interrupted multipart upload are aborted when possible, otherwise a bucket
+//! lifecycle rule (AbortIncompleteMultipartUpload) removes them.
+
+pub mod auth;
+pub mod auth_lambda;
+pub mod auth_shell;
+pub mod aws;
+pub mod error;
+pub mod manifest;
+pub mod names;
+pub mod plan;
+pub mod progress;
+pub mod publisher;
+pub mod scan;
+pub mod settings;
+pub mod store;
+
+pub use error::Error;

@@ -5,14 +5,27 @@
 #                         cryptography, pinned in requirements.txt) and node_modules
 #                         (@aws-sdk/cloudfront-signer, pinned in package-lock.json).
 #                         Quick no-op when both are already up to date.
+#                         node_modules also holds cognito-local 5.3.0 (Hosted UI stand-in)
+#                         and playwright-core (drives Debian's chromium in tests/browser);
+#                         `apt-get install chromium` when /usr/bin/chromium is missing.
+#                         Also (publisher tests, benchmark): awscli into the same venv
+#                         (pinned in requirements.txt) and s3s-fs 0.14.1 into
+#                         <repo>/target/tools (`cargo install --locked`, ~5 min on 2 cores,
+#                         only when missing at that version).
 #   standins.sh start     start moto_server on 127.0.0.1:<free port> in the background,
-#                         wait for GET /moto-api/ and write <state>/env.
+#                         wait for GET /moto-api/; start s3s-fs on 127.0.0.1:<free port> with
+#                         a fresh data dir and fixed test credentials, wait until it answers;
+#                         write <state>/env. Also cognito-local on 127.0.0.1:<free port>,
+#                         run from a fresh <state>/cognito-local (real-form `iss`), ready on
+#                         GET /health.
 #   standins.sh stop      stop exactly the PID(s) recorded by `start`.
 #   standins.sh status    print what is recorded and whether it is alive.
 #
 # State dir: ${EDGEGATE_STANDINS_STATE:-<repo>/target/standins}
 # `source <state>/env` afterwards gives EDGEGATE_MOTO_URL, EDGEGATE_PYTHON,
-# EDGEGATE_NODE_MODULES and EDGEGATE_STANDINS_DIR.
+# EDGEGATE_NODE_MODULES, EDGEGATE_STANDINS_DIR, EDGEGATE_S3S_URL, EDGEGATE_S3S_ACCESS_KEY,
+# EDGEGATE_S3S_SECRET_KEY, EDGEGATE_S3S_DATA and EDGEGATE_S3S_BIN, EDGEGATE_COGNITO_LOCAL_URL
+# and EDGEGATE_CHROMIUM.
 set -euo pipefail
 
 STANDINS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -24,7 +37,16 @@ VENV_STAMP="$VENV_DIR/.edgegate-requirements.sha256"
 NODE_MODULES="$STANDINS_DIR/node_modules"
 NODE_STAMP="$NODE_MODULES/.edgegate-lock.sha256"
 READY_TIMEOUT_S="${EDGEGATE_STANDINS_READY_TIMEOUT:-60}"
+TOOLS_DIR="$REPO_DIR/target/tools"
+S3S_VERSION="0.14.1"
+S3S_BIN="$TOOLS_DIR/bin/s3s-fs"
+# Fixed, test-only credentials of the local s3s-fs (it checks SigV4 against them).
+S3S_ACCESS_KEY="edgegate-test-access-key"
+S3S_SECRET_KEY="edgegate-test-secret-key-not-a-real-one"
 HOST_PYTHON="${EDGEGATE_HOST_PYTHON:-python3}"
+# Browser sign-in tests: cognito-local (npm, pinned in package-lock.json) and Debian's chromium.
+COGNITO_LOCAL_JS="$NODE_MODULES/cognito-local/lib/bin/start.js"
+CHROMIUM_BIN="/usr/bin/chromium"
 
 log() { printf '[standins] %s\n' "$*" >&2; }
 die() { printf '[standins] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -52,7 +74,7 @@ install_python() {
     command -v "$HOST_PYTHON" >/dev/null || die "$HOST_PYTHON not found"
     want=$(venv_fingerprint)
     [[ -f "$VENV_STAMP" ]] && have=$(cat "$VENV_STAMP")
-    if [[ -x "$VENV_PY" && "$have" == "$want" ]] && "$VENV_PY" -c 'import moto, boto3, botocore, cryptography' 2>/dev/null; then
+    if [[ -x "$VENV_PY" && "$have" == "$want" ]] && "$VENV_PY" -c 'import moto, boto3, botocore, cryptography, awscli' 2>/dev/null; then
         log "python venv up to date ($VENV_DIR) [$(elapsed "$t0")]"
         return
     fi
@@ -72,21 +94,72 @@ install_node() {
     command -v npm >/dev/null || die "npm not found"
     want=$(cat "$STANDINS_DIR/package.json" "$STANDINS_DIR/package-lock.json" | sha256sum | cut -d' ' -f1)
     [[ -f "$NODE_STAMP" ]] && have=$(cat "$NODE_STAMP")
-    if [[ -d "$NODE_MODULES/@aws-sdk/cloudfront-signer" && "$have" == "$want" ]]; then
+    if [[ -d "$NODE_MODULES/@aws-sdk/cloudfront-signer" && -f "$COGNITO_LOCAL_JS" \
+        && -d "$NODE_MODULES/playwright-core" && "$have" == "$want" ]]; then
         log "node_modules up to date ($NODE_MODULES) [$(elapsed "$t0")]"
         return
     fi
     log "npm ci in $STANDINS_DIR (lock changed or node_modules missing)"
     (cd "$STANDINS_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
     echo "$want" > "$NODE_STAMP"
-    log "node_modules installed: @aws-sdk/cloudfront-signer $(node -p "require('$NODE_MODULES/@aws-sdk/cloudfront-signer/package.json').version") [$(elapsed "$t0")]"
+    log "node_modules installed: @aws-sdk/cloudfront-signer $(node -p "require('$NODE_MODULES/@aws-sdk/cloudfront-signer/package.json').version"), cognito-local $(node -p "require('$NODE_MODULES/cognito-local/package.json').version"), playwright-core $(node -p "require('$NODE_MODULES/playwright-core/package.json').version") [$(elapsed "$t0")]"
+}
+
+# Debian's chromium for the browser tests (playwright-core drives it; `npx playwright install`
+# cannot download a browser here). Only when /usr/bin/chromium is missing; needs root.
+install_chromium() {
+    local t0 t1
+    t0=$(now_ms)
+    if [[ -x "$CHROMIUM_BIN" ]]; then
+        log "chromium present: $("$CHROMIUM_BIN" --version 2>/dev/null || echo "$CHROMIUM_BIN") [$(elapsed "$t0")]"
+        return
+    fi
+    command -v apt-get >/dev/null || die "$CHROMIUM_BIN missing and no apt-get: install Debian's chromium"
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null || die "$CHROMIUM_BIN missing: installing chromium needs root (apt-get)"
+        sudo=(sudo)
+    fi
+    log "installing Debian chromium (apt-get update + install; ~1-2 min)"
+    t1=$(now_ms)
+    local aptlog="$TOOLS_DIR/apt-chromium.log"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$aptlog" 2>&1 \
+        || { tail -n 30 "$aptlog" >&2; die "apt-get update failed (log: $aptlog)"; }
+    log "apt-get update [$(elapsed "$t1")]"
+    t1=$(now_ms)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        chromium >>"$aptlog" 2>&1 \
+        || { tail -n 30 "$aptlog" >&2; die "apt-get install chromium failed (log: $aptlog)"; }
+    log "apt-get install chromium [$(elapsed "$t1")] (log: $aptlog)"
+    [[ -x "$CHROMIUM_BIN" ]] || die "apt-get install chromium did not provide $CHROMIUM_BIN"
+    log "chromium installed: $("$CHROMIUM_BIN" --version 2>/dev/null) [$(elapsed "$t0")]"
+}
+
+install_s3s() {
+    local t0
+    t0=$(now_ms)
+    if [[ -x "$S3S_BIN" ]] && [[ "$("$S3S_BIN" --version 2>/dev/null)" == "s3s-fs $S3S_VERSION" ]]; then
+        log "s3s-fs $S3S_VERSION up to date ($S3S_BIN) [$(elapsed "$t0")]"
+        return
+    fi
+    command -v cargo >/dev/null || die "cargo not found (needed to build s3s-fs)"
+    log "building s3s-fs $S3S_VERSION into $TOOLS_DIR (cargo install --locked; ~5 min on 2 cores)"
+    # Its own temporary build dir (deleted afterwards), not the workspace's target/.
+    (cd "$TOOLS_DIR/.." && env -u CARGO_TARGET_DIR cargo install "s3s-fs@$S3S_VERSION" \
+        --features binary --locked --root "$TOOLS_DIR" --quiet) >&2
+    [[ "$("$S3S_BIN" --version 2>/dev/null)" == "s3s-fs $S3S_VERSION" ]] \
+        || die "s3s-fs $S3S_VERSION not at $S3S_BIN after cargo install"
+    log "s3s-fs $S3S_VERSION installed [$(elapsed "$t0")]"
 }
 
 cmd_install() {
     local t0
     t0=$(now_ms)
+    mkdir -p "$TOOLS_DIR"
     install_python
     install_node
+    install_chromium
+    install_s3s
     log "install done [$(elapsed "$t0")]"
 }
 
@@ -101,6 +174,32 @@ pid_is_moto() {
     pid_alive "$pid" || return 1
     [[ -r "/proc/$pid/cmdline" ]] || return 0  # no procfs: trust the record
     tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q 'moto_server'
+}
+
+# Same for s3s-fs.
+pid_is_s3s() {
+    local pid=$1
+    pid_alive "$pid" || return 1
+    [[ -r "/proc/$pid/cmdline" ]] || return 0
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q 's3s-fs'
+}
+
+# Same for cognito-local (node .../cognito-local/lib/bin/start.js).
+pid_is_cognito() {
+    local pid=$1
+    pid_alive "$pid" || return 1
+    [[ -r "/proc/$pid/cmdline" ]] || return 0
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q 'cognito-local'
+}
+
+# pid_is <name> <pid>: the check for a recorded name.
+pid_is() {
+    case "$1" in
+        moto) pid_is_moto "$2" ;;
+        s3s) pid_is_s3s "$2" ;;
+        cognito) pid_is_cognito "$2" ;;
+        *) pid_alive "$2" ;;
+    esac
 }
 
 free_port() {
@@ -121,6 +220,16 @@ with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
 PY
 }
 
+http_up() { # url -> exit 0 when anything answers HTTP (s3s-fs answers 403 without a signature)
+    "$VENV_PY" - "$1" <<'PY' >/dev/null 2>&1
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=2)
+except urllib.error.HTTPError:
+    pass
+PY
+}
+
 write_env() {
     local url=$1 tmp="$STATE_DIR/env.tmp"
     {
@@ -128,6 +237,17 @@ write_env() {
         printf 'export EDGEGATE_PYTHON=%q\n' "$VENV_PY"
         printf 'export EDGEGATE_NODE_MODULES=%q\n' "$NODE_MODULES"
         printf 'export EDGEGATE_STANDINS_DIR=%q\n' "$STANDINS_DIR"
+        if [[ -f "$STATE_DIR/s3s.url" ]]; then
+            printf 'export EDGEGATE_S3S_URL=%q\n' "$(cat "$STATE_DIR/s3s.url")"
+            printf 'export EDGEGATE_S3S_ACCESS_KEY=%q\n' "$S3S_ACCESS_KEY"
+            printf 'export EDGEGATE_S3S_SECRET_KEY=%q\n' "$S3S_SECRET_KEY"
+            printf 'export EDGEGATE_S3S_DATA=%q\n' "$STATE_DIR/s3s-data"
+            printf 'export EDGEGATE_S3S_BIN=%q\n' "$S3S_BIN"
+        fi
+        if [[ -f "$STATE_DIR/cognito.url" ]]; then
+            printf 'export EDGEGATE_COGNITO_LOCAL_URL=%q\n' "$(cat "$STATE_DIR/cognito.url")"
+        fi
+        printf 'export EDGEGATE_CHROMIUM=%q\n' "$CHROMIUM_BIN"
     } > "$tmp"
     mv "$tmp" "$STATE_DIR/env"
 }
@@ -168,10 +288,66 @@ start_moto_once() { # -> 0 ready, 1 process died early (e.g. port taken), dies o
     return 0
 }
 
-cmd_start() {
-    [[ -x "$VENV_DIR/bin/moto_server" ]] || die "no venv at $VENV_DIR: run '$0 install' first"
-    [[ -d "$NODE_MODULES/@aws-sdk/cloudfront-signer" ]] || die "no node_modules at $NODE_MODULES: run '$0 install' first"
-    mkdir -p "$STATE_DIR"
+start_s3s_once() { # -> 0 ready, 1 died early (e.g. port taken); dies on timeout
+    local port url pid t0 deadline data="$STATE_DIR/s3s-data"
+    port=$(free_port)
+    url="http://127.0.0.1:$port"
+    t0=$(now_ms)
+    rm -rf "$data"
+    mkdir -p "$data"
+    nohup "$S3S_BIN" --host 127.0.0.1 --port "$port" \
+        --access-key "$S3S_ACCESS_KEY" --secret-key "$S3S_SECRET_KEY" "$data" \
+        >"$STATE_DIR/s3s.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" > "$STATE_DIR/s3s.pid"
+    echo "$url" > "$STATE_DIR/s3s.url"
+    deadline=$(( $(now_ms) + READY_TIMEOUT_S * 1000 ))
+    while :; do
+        if ! pid_alive "$pid"; then
+            log "s3s-fs (pid $pid, port $port) exited before it was ready; log:"
+            tail -n 20 "$STATE_DIR/s3s.log" >&2 || true
+            rm -f "$STATE_DIR/s3s.pid" "$STATE_DIR/s3s.url"
+            return 1
+        fi
+        if http_up "$url/"; then
+            break
+        fi
+        if (( $(now_ms) > deadline )); then
+            log "s3s-fs (pid $pid) not answering at $url after ${READY_TIMEOUT_S}s; log:"
+            tail -n 40 "$STATE_DIR/s3s.log" >&2 || true
+            stop_pid "$pid" s3s
+            rm -f "$STATE_DIR/s3s.pid" "$STATE_DIR/s3s.url"
+            die "s3s-fs did not become ready"
+        fi
+        sleep 0.05
+    done
+    log "s3s-fs ready: pid $pid, $url, data $data [$(elapsed "$t0")]"
+    return 0
+}
+
+ensure_s3s() {
+    [[ -x "$S3S_BIN" ]] || die "no s3s-fs at $S3S_BIN: run '$0 install' first"
+    if [[ -f "$STATE_DIR/s3s.pid" ]]; then
+        local old url
+        old=$(cat "$STATE_DIR/s3s.pid")
+        url=$(cat "$STATE_DIR/s3s.url" 2>/dev/null || true)
+        if pid_is_s3s "$old" && [[ -n "$url" ]] && http_up "$url/"; then
+            log "s3s-fs already running: pid $old, $url"
+            return
+        fi
+        log "stale s3s-fs record (pid $old) - starting a new one"
+        pid_is_s3s "$old" && stop_pid "$old" s3s
+        rm -f "$STATE_DIR/s3s.pid" "$STATE_DIR/s3s.url"
+    fi
+    local attempt
+    for attempt in 1 2 3; do
+        start_s3s_once && return
+        log "retrying s3s-fs start (attempt $((attempt + 1)))"
+    done
+    die "s3s-fs failed to start 3 times"
+}
+
+ensure_moto() {
     if [[ -f "$STATE_DIR/moto.pid" ]]; then
         local old url
         old=$(cat "$STATE_DIR/moto.pid")
@@ -179,7 +355,6 @@ cmd_start() {
         if pid_is_moto "$old" && [[ -n "$url" ]] && http_ok "$url/moto-api/"; then
             write_env "$url"
             log "moto_server already running: pid $old, $url"
-            echo "$STATE_DIR/env"
             return
         fi
         log "stale moto record (pid $old) - starting a new one"
@@ -188,13 +363,87 @@ cmd_start() {
     fi
     local attempt
     for attempt in 1 2 3; do
-        if start_moto_once; then
-            echo "$STATE_DIR/env"
-            return
-        fi
+        start_moto_once && return
         log "retrying moto start (attempt $((attempt + 1)))"
     done
     die "moto_server failed to start 3 times"
+}
+
+# cognito-local keeps its state in ./.cognito of its working directory: a fresh one per start,
+# with a real-form issuer. cognito-local names its pools local_<id> (region "local"), so the
+# issuer domain is the one of region "local": iss = https://cognito-idp.local.amazonaws.com/
+# local_<id>, the form edgegate derives from [cognito] region = "local" and that pool id.
+start_cognito_once() { # -> 0 ready, 1 died early (e.g. port taken); dies on timeout
+    local port url pid t0 deadline dir="$STATE_DIR/cognito-local"
+    port=$(free_port)
+    url="http://127.0.0.1:$port"
+    t0=$(now_ms)
+    rm -rf "$dir"
+    mkdir -p "$dir/.cognito"
+    printf '%s\n' '{"TokenConfig":{"IssuerDomain":"https://cognito-idp.local.amazonaws.com"}}' \
+        > "$dir/.cognito/config.json"
+    # nohup and env exec in place, so $! is node's own PID.
+    nohup env -C "$dir" HOST=127.0.0.1 PORT="$port" node "$COGNITO_LOCAL_JS" \
+        >"$STATE_DIR/cognito.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" > "$STATE_DIR/cognito.pid"
+    echo "$url" > "$STATE_DIR/cognito.url"
+    deadline=$(( $(now_ms) + READY_TIMEOUT_S * 1000 ))
+    while :; do
+        if ! pid_alive "$pid"; then
+            log "cognito-local (pid $pid, port $port) exited before it was ready; log:"
+            tail -n 20 "$STATE_DIR/cognito.log" >&2 || true
+            rm -f "$STATE_DIR/cognito.pid" "$STATE_DIR/cognito.url"
+            return 1
+        fi
+        if http_ok "$url/health"; then
+            break
+        fi
+        if (( $(now_ms) > deadline )); then
+            log "cognito-local (pid $pid) not ready at $url/health after ${READY_TIMEOUT_S}s; log:"
+            tail -n 40 "$STATE_DIR/cognito.log" >&2 || true
+            stop_pid "$pid" cognito
+            rm -f "$STATE_DIR/cognito.pid" "$STATE_DIR/cognito.url"
+            die "cognito-local did not become ready"
+        fi
+        sleep 0.1
+    done
+    log "cognito-local ready: pid $pid, $url, state $dir [$(elapsed "$t0")]"
+    return 0
+}
+
+ensure_cognito() {
+    [[ -f "$COGNITO_LOCAL_JS" ]] || die "no cognito-local at $COGNITO_LOCAL_JS: run '$0 install' first"
+    if [[ -f "$STATE_DIR/cognito.pid" ]]; then
+        local old url
+        old=$(cat "$STATE_DIR/cognito.pid")
+        url=$(cat "$STATE_DIR/cognito.url" 2>/dev/null || true)
+        if pid_is_cognito "$old" && [[ -n "$url" ]] && http_ok "$url/health"; then
+            log "cognito-local already running: pid $old, $url"
+            return
+        fi
+        log "stale cognito-local record (pid $old) - starting a new one"
+        pid_is_cognito "$old" && stop_pid "$old" cognito
+        rm -f "$STATE_DIR/cognito.pid" "$STATE_DIR/cognito.url"
+    fi
+    local attempt
+    for attempt in 1 2 3; do
+        start_cognito_once && return
+        log "retrying cognito-local start (attempt $((attempt + 1)))"
+    done
+    die "cognito-local failed to start 3 times"
+}
+
+cmd_start() {
+    [[ -x "$VENV_DIR/bin/moto_server" ]] || die "no venv at $VENV_DIR: run '$0 install' first"
+    [[ -d "$NODE_MODULES/@aws-sdk/cloudfront-signer" ]] || die "no node_modules at $NODE_MODULES: run '$0 install' first"
+    [[ -x "$S3S_BIN" ]] || die "no s3s-fs at $S3S_BIN: run '$0 install' first"
+    mkdir -p "$STATE_DIR"
+    ensure_s3s
+    ensure_cognito
+    ensure_moto
+    write_env "$(cat "$STATE_DIR/moto.url")"
+    echo "$STATE_DIR/env"
 }
 
 stop_pid() { # pid name
@@ -223,8 +472,8 @@ cmd_stop() {
         name=$(basename "$f" .pid)
         pid=$(cat "$f")
         if [[ "$pid" =~ ^[0-9]+$ ]]; then
-            if [[ "$name" == moto ]] && pid_alive "$pid" && ! pid_is_moto "$pid"; then
-                log "pid $pid is no longer moto_server (reused): not touching it"
+            if pid_alive "$pid" && ! pid_is "$name" "$pid"; then
+                log "pid $pid is no longer $name (reused): not touching it"
             else
                 stop_pid "$pid" "$name"
             fi

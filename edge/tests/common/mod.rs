@@ -136,6 +136,7 @@ pub(crate) fn document() -> ConfigDocument {
         ],
         auth: None,
         publish: None,
+        stack: None,
     }
 }
 

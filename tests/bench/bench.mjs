@@ -1,0 +1,629 @@
+#!/usr/bin/env node
+// edgegate's Lambda@Edge viewer-request bundle vs the two anchors (issue 3, "Benchmarks").
+//
+//   node setup.mjs                 # once: keys, edgegate.toml, `edgegate bundle`, anchors
+//   nice -n 10 node bench.mjs      # the full run (a few minutes)
+//   node bench.mjs --quick         # CI smoke: tiny counts, allow/deny agreement, exit 1 on mismatch
+//
+// Handlers (all three loaded in this one process for the warm measurements):
+//   edgegate        build/edgegate/viewer-request/index.js: handleAt(event, NOW), logSink = no-op
+//   aws-jwt-verify  handlers/anchor.cjs: CognitoJwtVerifier + cacheJwks + verifySync + group check
+//   cognito-at-edge handlers/cae.cjs: Authenticator.handle, ID token in its cookie, JWKS pre-cached
+// Logging is excluded for all three (edgegate's logSink is a no-op; cognito-at-edge's pino logger
+// is at its default level, silent; the aws-jwt-verify handler logs nothing).
+//
+// Options: --quick, --edgegate=PATH/index.js, --cold-runs=N (20), --first=N (5000), --repeat=N (20000), --deny=N (5000),
+//          --rss-requests=N (1000000), --skip-cold, --skip-rss, --skip-breakdown.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BUILD = path.join(HERE, 'build');
+
+// ---- options ---------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name, dflt) => {
+  const hit = argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? Number(hit.split('=')[1]) : dflt;
+};
+const QUICK = flag('quick');
+const CFG = QUICK
+  ? { coldRuns: 0, first: 20, warmFirst: 10, repeat: 200, deny: 50, rss: 0, batch: 10, warmup: 100 }
+  : {
+      coldRuns: opt('cold-runs', 20), first: opt('first', 5000), warmFirst: 500,
+      repeat: opt('repeat', 20000), deny: opt('deny', 5000), rss: opt('rss-requests', 1_000_000),
+      batch: 100, warmup: 3000,
+    };
+
+if (!fs.existsSync(path.join(BUILD, 'meta.json'))) {
+  console.error('bench: build/ is missing: run `node setup.mjs` first');
+  process.exit(2);
+}
+const META = JSON.parse(fs.readFileSync(path.join(BUILD, 'meta.json'), 'utf8'));
+const B = (rel) => path.resolve(BUILD, rel);
+// --edgegate=DIR/viewer-request/index.js: measure another edgegate bundle (same config and keys),
+// e.g. one built with a different wasm profile, against the same anchors.
+const EG_ARG = argv.find((a) => a.startsWith('--edgegate='));
+if (EG_ARG) META.edgegate = path.resolve(EG_ARG.slice('--edgegate='.length));
+
+// ---- credentials -----------------------------------------------------------------------------
+const NOW = Math.floor(Date.now() / 1000);
+const jwtKey = crypto.createPrivateKey(fs.readFileSync(B(META.jwtPrivateKey)));
+const cfKey = crypto.createPrivateKey(fs.readFileSync(B(META.cloudfrontPrivateKey)));
+const b64u = (s) => Buffer.from(s).toString('base64url');
+const cfB64 = (buf) => Buffer.from(buf).toString('base64').replace(/\+/g, '-').replace(/=/g, '_').replace(/\//g, '~');
+
+/** A Cognito ID token (the shape Cognito issues), RS256, signed with the pool's first key. */
+function mintIdToken(user, { groups = [META.group], exp = NOW + 6 * 3600 } = {}) {
+  const header = { kid: META.kid, alg: 'RS256' };
+  const payload = {
+    sub: crypto.randomUUID(),
+    'cognito:groups': groups,
+    email_verified: true,
+    iss: META.issuer,
+    'cognito:username': user,
+    origin_jti: crypto.randomUUID(),
+    aud: META.clientId,
+    event_id: crypto.randomUUID(),
+    token_use: 'id',
+    auth_time: NOW - 600,
+    exp,
+    iat: NOW - 60,
+    jti: crypto.randomUUID(),
+    email: `${user}@example.com`,
+  };
+  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+  return { user, token: `${input}.${crypto.sign('sha256', Buffer.from(input), jwtKey).toString('base64url')}` };
+}
+
+/** The same token with one signature byte flipped: well-formed, fails only at RSA verification. */
+function badSignature({ user, token }) {
+  const [h, p, s] = token.split('.');
+  const sig = Buffer.from(s, 'base64url');
+  sig[100] ^= 0x01;
+  return { user, token: `${h}.${p}.${sig.toString('base64url')}` };
+}
+
+/** CloudFront signed cookies: custom policy over /releases/*, ECDSA P-256 / SHA-256. */
+function signedCookies(expires) {
+  const policy = JSON.stringify({
+    Statement: [{ Resource: `https://${META.domain}/releases/*`, Condition: { DateLessThan: { 'AWS:EpochTime': expires } } }],
+  });
+  const sig = crypto.sign('sha256', Buffer.from(policy), { key: cfKey, dsaEncoding: 'der' });
+  return `CloudFront-Policy=${cfB64(policy)}; CloudFront-Signature=${cfB64(sig)}; CloudFront-Key-Pair-Id=${META.keyPairId}; CloudFront-Hash-Algorithm=SHA256`;
+}
+
+// ---- events ----------------------------------------------------------------------------------
+const h1 = (key, value) => [{ key, value }];
+/** A CloudFront viewer-request event for a browser-ish GET of one of 50 release assets. */
+function cfEvent(i, extra) {
+  return {
+    Records: [{
+      cf: {
+        config: {
+          distributionDomainName: 'd111111abcdef8.cloudfront.net',
+          distributionId: 'EDFDVBD6EXAMPLE',
+          eventType: 'viewer-request',
+          requestId: 'MRVMF7KydIvxMWfJIglgwHQwZsbG2IhRJ07sn9AkKUFSHS9EXAMPLE==',
+        },
+        request: {
+          clientIp: '203.0.113.178',
+          headers: {
+            host: h1('Host', META.domain),
+            'user-agent': h1('User-Agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'),
+            accept: h1('Accept', '*/*'),
+            'accept-encoding': h1('Accept-Encoding', 'gzip, deflate, br, zstd'),
+            'accept-language': h1('Accept-Language', 'en-GB,en;q=0.5'),
+            ...extra,
+          },
+          method: 'GET',
+          querystring: '',
+          uri: `/releases/v1.4.2/asset-${i % 50}.tar.gz`,
+        },
+      },
+    }],
+  };
+}
+const bearerEvent = (i, t) => cfEvent(i, { authorization: h1('Authorization', `Bearer ${t.token}`) });
+const idCookieEvent = (i, t) => {
+  const base = `CognitoIdentityServiceProvider.${META.clientId}`;
+  return cfEvent(i, { cookie: h1('Cookie', `${base}.${t.user}.idToken=${t.token}; ${base}.LastAuthUser=${t.user}`) });
+};
+const cfCookieEvent = (i, c) => cfEvent(i, { cookie: h1('Cookie', c) });
+
+// ---- handlers --------------------------------------------------------------------------------
+const NAMES = ['edgegate', 'anchor', 'cae'];
+const LABEL = { edgegate: 'edgegate', anchor: 'aws-jwt-verify', cae: 'cognito-at-edge' };
+
+function loadHandler(name, bundled = false) {
+  if (name === 'edgegate') {
+    const m = require(B(META.edgegate));
+    m.logSink = () => {};
+    return (ev) => m.handleAt(ev, NOW);
+  }
+  return require(B(META[bundled ? `${name}Bundled` : name])).handler;
+}
+
+const verdictOf = (r) => (r && typeof r.uri === 'string' && !('status' in r) ? 'allow' : 'deny');
+
+/**
+ * The event kinds. `ev[name](i)` builds a fresh event for handler `name` (null: not applicable);
+ * `expect` is the verdict every applicable handler must give.
+ */
+function kinds(creds) {
+  const { first, hot, bad, outsider, cookie } = creds;
+  return {
+    first: {
+      title: 'first-seen bearer token', expect: 'allow',
+      ev: { edgegate: (i) => bearerEvent(i, first[i]), anchor: (i) => bearerEvent(i, first[i]), cae: (i) => idCookieEvent(i, first[i]) },
+    },
+    repeated: {
+      title: 'repeated bearer token', expect: 'allow',
+      ev: { edgegate: (i) => bearerEvent(i, hot), anchor: (i) => bearerEvent(i, hot), cae: (i) => idCookieEvent(i, hot) },
+    },
+    cookie: {
+      title: 'signed cookie (cae: repeated ID-token cookie)', expect: 'allow',
+      ev: { edgegate: (i) => cfCookieEvent(i, cookie), anchor: null, cae: (i) => idCookieEvent(i, hot) },
+    },
+    deny: {
+      title: 'denial: bad signature', expect: 'deny',
+      ev: { edgegate: (i) => bearerEvent(i, bad), anchor: (i) => bearerEvent(i, bad), cae: (i) => idCookieEvent(i, bad) },
+    },
+    // Agreement-only kinds (--quick and the pre-flight check), not timed.
+    none: {
+      title: 'no credential', expect: 'deny', check: true,
+      ev: { edgegate: (i) => cfEvent(i, {}), anchor: (i) => cfEvent(i, {}), cae: (i) => cfEvent(i, {}) },
+    },
+    group: {
+      title: 'valid token, not in group (cae: no group check)', expect: 'deny', check: true,
+      ev: { edgegate: (i) => bearerEvent(i, outsider), anchor: (i) => bearerEvent(i, outsider), cae: null },
+    },
+  };
+}
+
+// ---- stats -----------------------------------------------------------------------------------
+function stats(xs) {
+  const s = Float64Array.from(xs).sort();
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { n: s.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+const f1 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ms = (us) => (us / 1000).toFixed(2);
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+function table(head, rows) {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? pad(c, w[i]) : lpad(c, w[i]))).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+const hr = () => process.hrtime.bigint();
+
+// ---- agreement -------------------------------------------------------------------------------
+async function agreement(handlers, K) {
+  const rows = [];
+  let failures = 0;
+  const sameButOrder = new Set();
+  const statusOf = (r) => (verdictOf(r) === 'allow' ? 'request' : r.status);
+  for (const [kind, k] of Object.entries(K)) {
+    const row = [kind];
+    const seen = {};
+    for (const [name, h] of Object.entries(handlers)) {
+      const base = name.replace('-bundled', '');
+      const make = k.ev[base];
+      if (!make) { row.push('n/a'); continue; }
+      const r = await h(make(0));
+      const v = verdictOf(r);
+      seen[name] = r;
+      if (v !== k.expect) failures++;
+      row.push(`${v === k.expect ? '' : 'MISMATCH '}${v} (${statusOf(r)})`);
+    }
+    rows.push(row);
+    // Same CloudFront request forwarded by edgegate and the aws-jwt-verify handler?
+    if (k.expect === 'allow' && seen.edgegate && seen.anchor) {
+      const canon = (v) => JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+      const a = canon(seen.edgegate), b = canon(seen.anchor);
+      const cut = (x) => (x.length > 400 ? `${x.slice(0, 400)}...` : x);
+      if (a !== b) console.log(`note: ${kind}: edgegate and aws-jwt-verify forward different requests:\n  edgegate ${cut(a)}\n  anchor   ${cut(b)}`);
+      else if (JSON.stringify(seen.edgegate) !== JSON.stringify(seen.anchor)) sameButOrder.add(kind);
+    }
+    if (k.expect === 'deny' && seen.edgegate && seen.anchor && seen.edgegate.status !== seen.anchor.status) {
+      console.log(`note: ${kind}: status edgegate ${seen.edgegate.status} vs aws-jwt-verify ${seen.anchor.status}`);
+    }
+  }
+  if (sameButOrder.size) console.log(`note: ${[...sameButOrder].join(', ')}: edgegate and aws-jwt-verify forward the same request up to key order (edgegate emits header keys sorted)`);
+  console.log(table(['event kind (expected)', ...Object.keys(handlers).map((n) => LABEL[n] || n)],
+    rows.map((r) => [`${r[0]} (${K[r[0]].expect})`, ...r.slice(1)])));
+  return failures;
+}
+
+// ---- warm latency (interleaved) ---------------------------------------------------------------
+async function warmRun(handlers, K) {
+  const samples = {};
+  let errors = 0;
+  const plan = [['first', CFG.first], ['repeated', CFG.repeat], ['cookie', CFG.repeat], ['deny', CFG.deny]];
+  for (const [kind, count] of plan) {
+    const k = K[kind];
+    const names = NAMES.filter((n) => k.ev[n]);
+    for (const n of names) samples[`${kind}/${n}`] = [];
+    let round = 0;
+    for (let start = 0; start < count; start += CFG.batch, round++) {
+      const end = Math.min(count, start + CFG.batch);
+      // Rotate the order every batch so drift and noise hit all handlers alike.
+      for (let j = 0; j < names.length; j++) {
+        const n = names[(round + j) % names.length];
+        const h = handlers[n];
+        const make = k.ev[n];
+        const out = samples[`${kind}/${n}`];
+        for (let i = start; i < end; i++) {
+          const ev = make(i);
+          const t0 = hr();
+          const r = await h(ev);
+          const t1 = hr();
+          out.push(Number(t1 - t0) / 1000);
+          if (verdictOf(r) !== k.expect) errors++;
+        }
+      }
+    }
+  }
+  return { samples, errors };
+}
+
+// ---- edgegate breakdown: where a request's time goes ----------------------------------------------
+// A second Gate from the same wasm module, called directly. Bundles with the narrow boundary
+// (Gate.decide, the handler's `boundary` export) are timed as frame (JS: read the fields the gate
+// needs, encode them) / wasm decide / host verify / apply (JS: the verdict onto the request);
+// older bundles (Gate.handle on the event JSON) as JSON.stringify / wasm handle / verify / parse.
+async function breakdown(K, creds) {
+  const dir = path.dirname(B(META.edgegate));
+  const glue = require(path.join(dir, 'edgegate_edge.js')); // already loaded by the handler
+  const { Gate } = glue;
+  const gate = new Gate(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'), fs.readFileSync(path.join(dir, 'jwks.json'), 'utf8'));
+  const narrow = typeof Gate.prototype.decide === 'function';
+  const boundary = narrow ? require(B(META.edgegate)).boundary : null;
+  const host = globalThis.edgegateHost;
+  const realVerify = host.verifySignature;
+  let verifyNs = 0n;
+  host.verifySignature = function timed(...args) {
+    const t = hr();
+    try { return realVerify.apply(this, args); } finally { verifyNs += hr() - t; }
+  };
+  const rows = [];
+  try {
+    const cases = [
+      ['first', (i) => K.first.ev.edgegate(i), creds.extra.length],
+      ['repeated', (i) => K.repeated.ev.edgegate(i), 5000],
+      ['cookie', (i) => K.cookie.ev.edgegate(i), 5000],
+      ['deny', (i) => K.deny.ev.edgegate(i), 2000],
+      ['none (401, no crypto)', (i) => K.none.ev.edgegate(i), 5000],
+    ];
+    for (const [label, make0, count] of cases) {
+      const make = label === 'first' ? (i) => bearerEvent(i, creds.extra[i]) : make0;
+      const parts = { encode: [], wasm: [], verify: [], decode: [], total: [] };
+      let inBytes = 0, outBytes = 0;
+      for (let i = 0; i < count; i++) {
+        const ev = make(i);
+        verifyNs = 0n;
+        let t0, t1, t2, t3;
+        if (narrow) {
+          t0 = hr();
+          const request = boundary.requestOf(ev);
+          const [text, lens] = boundary.frame(request);
+          t1 = hr();
+          const o = gate.decide(text, lens, NOW);
+          t2 = hr();
+          boundary.apply(o, request);
+          t3 = hr();
+          inBytes = text.length + 4 * lens.length; outBytes = o.length;
+        } else {
+          t0 = hr();
+          const s = JSON.stringify(ev);
+          t1 = hr();
+          const o = gate.handle(s, NOW);
+          t2 = hr();
+          JSON.parse(o);
+          t3 = hr();
+          inBytes = s.length; outBytes = o.length;
+        }
+        parts.encode.push(Number(t1 - t0) / 1000);
+        parts.wasm.push(Number(t2 - t1 - verifyNs) / 1000);
+        parts.verify.push(Number(verifyNs) / 1000);
+        parts.decode.push(Number(t3 - t2) / 1000);
+        parts.total.push(Number(t3 - t0) / 1000);
+      }
+      const p = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, stats(v)]));
+      rows.push([label, f1(p.encode.p50), f1(p.wasm.p50), f1(p.verify.p50), f1(p.decode.p50), f1(p.total.p50), f1(p.total.p99), `${inBytes}/${outBytes}`]);
+    }
+  } finally {
+    host.verifySignature = realVerify;
+  }
+  const head = narrow
+    ? ['kind', 'frame (JS)', 'wasm decide (excl. verify)', 'host verify', 'apply verdict (JS)', 'total p50', 'total p99', 'bytes in/out']
+    : ['kind', 'JSON.stringify', 'wasm handle (excl. verify)', 'host verify', 'JSON.parse', 'total p50', 'total p99', 'bytes in/out'];
+  // Bare primitives for reference.
+  const rsaPub = crypto.createPublicKey(jwtKey);
+  const [hh, pp, ss] = creds.hot.token.split('.');
+  const rsaMsg = Buffer.from(`${hh}.${pp}`), rsaSig = Buffer.from(ss, 'base64url');
+  const ecPub = crypto.createPublicKey(cfKey);
+  const ecMsg = Buffer.from('{"Statement":[]}'), ecSig = crypto.sign('sha256', ecMsg, { key: cfKey, dsaEncoding: 'der' });
+  const prim = [];
+  for (const [label, fn] of [
+    ['bare crypto.verify RSA-2048/SHA-256', () => crypto.verify('sha256', rsaMsg, rsaPub, rsaSig)],
+    ['bare crypto.verify ECDSA P-256/SHA-256', () => crypto.verify('sha256', ecMsg, { key: ecPub, dsaEncoding: 'der' }, ecSig)],
+    ['JSON.stringify + JSON.parse of a cookie event', () => JSON.parse(JSON.stringify(K.cookie.ev.edgegate(1)))],
+  ]) {
+    const xs = [];
+    for (let i = 0; i < 3000; i++) { const t = hr(); fn(); xs.push(Number(hr() - t) / 1000); }
+    const st = stats(xs);
+    prim.push([label, f1(st.p50), f1(st.p99)]);
+  }
+  return { head, rows, prim };
+}
+
+// ---- cold starts (fresh processes) -----------------------------------------------------------------
+function coldRuns(eventFiles) {
+  const targets = [
+    ['edgegate', 'handler', B(META.edgegate), eventFiles.bearer],
+    ['aws-jwt-verify', 'handler', B(META.anchor), eventFiles.bearer],
+    ['aws-jwt-verify (esbuild, 1 file)', 'handler', B(META.anchorBundled), eventFiles.bearer],
+    ['cognito-at-edge', 'handler', B(META.cae), eventFiles.idcookie],
+    ['cognito-at-edge (esbuild, 1 file)', 'handler', B(META.caeBundled), eventFiles.idcookie],
+    ['edgegate steps', 'egsteps', B(META.edgegate), eventFiles.bearer],
+    ['edgegate wasm compile', 'wasmcompile', B(META.edgegate), eventFiles.bearer],
+  ];
+  const res = Object.fromEntries(targets.map(([l]) => [l, []]));
+  const child = path.join(HERE, 'cold-child.cjs');
+  for (let run = 0; run < CFG.coldRuns; run++) {
+    // Round-robin, rotated, so machine noise spreads over all targets.
+    for (let j = 0; j < targets.length; j++) {
+      const [label, mode, mod, evf] = targets[(run + j) % targets.length];
+      const t0 = hr();
+      const p = spawnSync(process.execPath, [child, mode, mod, evf], { encoding: 'utf8' });
+      const wall = Number(hr() - t0) / 1000;
+      if (p.status !== 0) throw new Error(`cold ${label}: ${p.stderr}`);
+      res[label].push({ ...JSON.parse(p.stdout), wall });
+    }
+  }
+  return res;
+}
+
+// ---- RSS over 1M requests (one fresh process per handler) -----------------------------------------
+async function rssChild(name, inputFile) {
+  const input = JSON.parse(fs.readFileSync(inputFile, 'utf8'));
+  // Observe the size of edgegate's wasm linear memory (not exported by the glue): record the
+  // instance's memory export as it is created. No effect on the handler's behaviour.
+  const memories = [];
+  const RealInstance = WebAssembly.Instance;
+  WebAssembly.Instance = new Proxy(RealInstance, {
+    construct(target, args) {
+      const inst = Reflect.construct(target, args);
+      if (inst.exports.memory) memories.push(inst.exports.memory);
+      return inst;
+    },
+  });
+  const h = loadHandler(name);
+  WebAssembly.Instance = RealInstance;
+  const total = input.requests;
+  const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+  const every = Math.max(1, Math.floor(total / 20));
+  const mem = (at) => {
+    const m = process.memoryUsage();
+    out({ at, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, wasm: memories.reduce((a, x) => a + x.buffer.byteLength, 0) });
+  };
+  const pool = input.tokens; // [{user, token}]
+  const cookies = input.cookies; // CloudFront cookie strings
+  // The mix: alternate a repeated bearer token (100-user pool) and a signed cookie (100 cookie
+  // sets). aws-jwt-verify has no cookie path: bearer only. cognito-at-edge: its ID-token cookie.
+  const make = {
+    edgegate: (i) => ((i & 1) === 0 ? bearerEvent(i, pool[(i >> 1) % pool.length]) : cfCookieEvent(i, cookies[(i >> 1) % cookies.length])),
+    anchor: (i) => bearerEvent(i, pool[(i >> 1) % pool.length]),
+    cae: (i) => idCookieEvent(i, pool[(i >> 1) % pool.length]),
+  }[name];
+  let bad = 0;
+  mem(0);
+  const t0 = hr();
+  for (let i = 1; i <= total; i++) {
+    const r = await h(make(i));
+    if (verdictOf(r) !== 'allow') bad++;
+    if (i % every === 0) mem(i);
+  }
+  const elapsed = Number(hr() - t0) / 1000 / total;
+  let afterGc = null;
+  if (typeof globalThis.gc === 'function') {
+    globalThis.gc();
+    const m = process.memoryUsage();
+    afterGc = { rss: m.rss, heapUsed: m.heapUsed };
+  }
+  out({ done: true, bad, us_per_request: elapsed, afterGc });
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+async function main() {
+  const rssIdx = argv.indexOf('--rss-child');
+  if (rssIdx >= 0) return rssChild(argv[rssIdx + 1], argv[rssIdx + 2]);
+
+  const started = Date.now();
+  const egDir = path.dirname(B(META.edgegate));
+  const wasmBytes = fs.statSync(path.join(egDir, 'edgegate_edge_bg.wasm')).size;
+  const zipFile = path.join(path.dirname(egDir), 'viewer-request.zip');
+  const zip = fs.existsSync(zipFile) ? `${fs.statSync(zipFile).size} bytes` : 'n/a';
+  console.log(`edgegate bench${QUICK ? ' --quick' : ''}: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, loadavg ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const ver = (dir) => JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules', dir, 'package.json'), 'utf8')).version;
+  console.log(`packages: aws-jwt-verify ${ver('aws-jwt-verify')}, cognito-at-edge ${ver('cognito-at-edge')} (its own aws-jwt-verify ${ver('cognito-at-edge/node_modules/aws-jwt-verify')}), esbuild ${ver('esbuild')}`);
+  console.log(`edgegate bundle ${egDir}: viewer-request.zip ${zip}, wasm ${wasmBytes} bytes`);
+  console.log('logging excluded for all three handlers (edgegate logSink no-op, cognito-at-edge pino silent, anchor logs nothing)');
+
+  // Credentials.
+  const t0 = Date.now();
+  const creds = {
+    hot: mintIdToken('hot-user'),
+    outsider: mintIdToken('outsider', { groups: ['viewers'] }),
+    first: Array.from({ length: CFG.first }, (_, i) => mintIdToken(`user${i}`)),
+    warm: Array.from({ length: CFG.warmFirst }, (_, i) => mintIdToken(`warm${i}`)),
+    extra: QUICK ? [] : Array.from({ length: 2000 }, (_, i) => mintIdToken(`extra${i}`)),
+    cookie: signedCookies(NOW + 6 * 3600),
+  };
+  creds.bad = badSignature(creds.hot);
+  console.log(`minted ${2 + creds.first.length + creds.warm.length + creds.extra.length} RS256 ID tokens (iss ${META.issuer}) in ${Date.now() - t0} ms`);
+  const K = kinds(creds);
+
+  // Load the three handlers in this process (plus the bundled anchors for the agreement check).
+  const handlers = Object.fromEntries(NAMES.map((n) => [n, loadHandler(n)]));
+  const all = { ...handlers, 'anchor-bundled': loadHandler('anchor', true), 'cae-bundled': loadHandler('cae', true) };
+  LABEL['anchor-bundled'] = 'aws-jwt-verify (esbuild)';
+  LABEL['cae-bundled'] = 'cognito-at-edge (esbuild)';
+
+  console.log('\n== Agreement (allow/deny per event kind; every applicable handler must give the expected verdict)');
+  const failures = await agreement(all, K);
+  if (failures) {
+    console.log(`\nFAIL: ${failures} verdict(s) differ from the expected ones`);
+    process.exit(1);
+  }
+
+  // Warm-up: JIT, wasm tier-up, key objects.
+  {
+    const warmK = { ...K, first: { ...K.first, ev: Object.fromEntries(NAMES.map((n) => [n, (i) => (n === 'cae' ? idCookieEvent : bearerEvent)(i, creds.warm[i % creds.warm.length])])) } };
+    for (const n of NAMES) {
+      for (let i = 0; i < CFG.warmup; i++) {
+        const kind = ['first', 'repeated', 'cookie', 'deny'][i % 4];
+        const make = warmK[kind].ev[n];
+        if (make) await handlers[n](make(i));
+      }
+    }
+  }
+
+  console.log(`\n== Warm per-request latency, microseconds (one process, batches of ${CFG.batch} alternating between handlers, order rotated per batch; time of \`await handler(event)\`, event built outside the clock)`);
+  const { samples, errors } = await warmRun(handlers, K);
+  const S = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
+  const rows = [];
+  for (const kind of ['first', 'repeated', 'cookie', 'deny']) {
+    for (const n of NAMES) {
+      const st = S[`${kind}/${n}`];
+      if (!st) { rows.push([`${kind}`, LABEL[n], 'n/a', '', '', '', '', '']); continue; }
+      const anc = S[`${kind === 'cookie' ? 'repeated' : kind}/anchor`];
+      rows.push([kind, LABEL[n], st.n, f1(st.p50), f1(st.p90), f1(st.p99), f1(st.mean), `${(anc.p50 / st.p50).toFixed(2)}x`]);
+    }
+  }
+  console.log(table(['kind', 'handler', 'n', 'p50', 'p90', 'p99', 'mean', 'anchor p50 / p50'], rows));
+  console.log('kinds: first = each of the first-seen tokens used once per handler; repeated = one token again and again;');
+  console.log('       cookie = edgegate: CloudFront signed cookies (custom policy /releases/*, ECDSA P-256 SHA-256), cognito-at-edge: repeated ID-token cookie, aws-jwt-verify: n/a (ratio vs its repeated-token p50);');
+  console.log('       deny = one token with a flipped signature byte (edgegate/aws-jwt-verify 401, cognito-at-edge 302 to the hosted UI).');
+  console.log('       cognito-at-edge always gets the same token in its cookie instead of the Authorization header.');
+  if (errors) console.log(`WARNING: ${errors} unexpected verdicts during the warm run`);
+
+  if (QUICK) {
+    if (errors) {
+      console.log('\nFAIL: unexpected verdicts during the timed loops');
+      process.exit(1);
+    }
+    console.log(`\nquick: OK, handlers agree (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return;
+  }
+
+  let bd = null;
+  const glue = require(path.join(path.dirname(B(META.edgegate)), 'edgegate_edge.js'));
+  const gateProto = glue.Gate?.prototype;
+  if (!flag('skip-breakdown') && typeof gateProto?.decide !== 'function' && typeof gateProto?.handle !== 'function') {
+    console.log('\n(edgegate breakdown skipped: this bundle has neither Gate.decide nor Gate.handle)');
+  } else if (!flag('skip-breakdown')) {
+    bd = await breakdown(K, creds);
+    console.log('\n== edgegate breakdown, p50 microseconds per part (a second Gate from the same wasm module, called directly; verify = time inside the node:crypto host import)');
+    console.log(table(bd.head, bd.rows));
+    console.log(table(['reference primitive', 'p50', 'p99'], bd.prim));
+  }
+
+  let cold = null;
+  if (!flag('skip-cold') && CFG.coldRuns > 0) {
+    const evDir = B('events');
+    fs.mkdirSync(evDir, { recursive: true });
+    const coldTok = mintIdToken('cold-user');
+    const eventFiles = { bearer: path.join(evDir, 'cold-bearer.json'), idcookie: path.join(evDir, 'cold-idcookie.json') };
+    fs.writeFileSync(eventFiles.bearer, JSON.stringify(bearerEvent(0, coldTok)));
+    fs.writeFileSync(eventFiles.idcookie, JSON.stringify(idCookieEvent(0, coldTok)));
+    cold = coldRuns(eventFiles);
+    console.log(`\n== Cold start, milliseconds: ${CFG.coldRuns} fresh \`node\` processes per row, spawned round-robin; measured inside the child from just before require() to the first event's answer`);
+    const crow = [];
+    for (const [label, runs] of Object.entries(cold)) {
+      if (label.startsWith('edgegate ')) continue;
+      const init = stats(runs.map((r) => r.init)), first = stats(runs.map((r) => r.first)), total = stats(runs.map((r) => r.total));
+      const wall = stats(runs.map((r) => r.wall)), boot = stats(runs.map((r) => r.boot));
+      const verdicts = [...new Set(runs.map((r) => r.verdict))].join(',');
+      crow.push([label, ms(init.p50), ms(init.p99), ms(first.p50), ms(first.p99), ms(total.p50), ms(total.p99), ms(boot.p50), ms(wall.p50), verdicts]);
+    }
+    console.log(table(['handler', 'import+init p50', 'p99', 'first event p50', 'p99', 'init+first p50', 'p99', 'node boot p50', 'spawn wall p50', 'verdict'], crow));
+    const st = cold['edgegate steps'], wc = cold['edgegate wasm compile'];
+    const m = (k, runs) => ms(stats(runs.map((r) => r[k])).p50);
+    console.log(`edgegate init steps (p50 ms, separate processes): require host.js ${m('host', st)}; require glue (read + compile + instantiate wasm) ${m('glue', st)}; new Gate (config + JWKS parse) ${m('gate', st)}; first event ${m('first', st)}; total ${m('total', st)}. Standalone: read wasm ${m('read', wc)}, new WebAssembly.Module ${m('compile', wc)} (${wc[0].bytes} bytes).`);
+  }
+
+  let rss = null;
+  if (!flag('skip-rss') && CFG.rss > 0) {
+    const input = B('events/rss-input.json');
+    fs.mkdirSync(path.dirname(input), { recursive: true });
+    fs.writeFileSync(input, JSON.stringify({
+      requests: CFG.rss,
+      tokens: Array.from({ length: 100 }, (_, i) => (i === 0 ? creds.hot : creds.first[i])),
+      cookies: Array.from({ length: 100 }, (_, i) => signedCookies(NOW + 6 * 3600 + i)),
+    }));
+    rss = {};
+    for (const n of NAMES) {
+      const p = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--rss-child', n, input, ...(EG_ARG ? [EG_ARG] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      if (p.status !== 0) throw new Error(`rss ${n}: ${p.stderr}`);
+      rss[n] = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    }
+    console.log(`\n== RSS, MiB, one fresh process per handler, ${CFG.rss.toLocaleString('en')} requests each (edgegate: alternating repeated bearer tokens from a 100-user pool and signed cookies from 100 cookie sets; aws-jwt-verify: the bearer tokens only; cognito-at-edge: the same tokens as ID-token cookies)`);
+    const MiB = (b) => (b / 1048576).toFixed(1);
+    const q = CFG.rss / 4;
+    const quarters = [0, q, 2 * q, 3 * q, 4 * q];
+    const rrow = NAMES.map((n) => {
+      const pts = rss[n].filter((x) => x.at !== undefined);
+      const done = rss[n].find((x) => x.done);
+      const last = pts[pts.length - 1];
+      const at = (k) => pts.find((x) => x.at >= k) || last;
+      const later = pts.filter((x) => x.at >= q);
+      const range = `${MiB(Math.min(...later.map((x) => x.rss)))}-${MiB(Math.max(...later.map((x) => x.rss)))}`;
+      const wasm = last.wasm ? `${MiB(pts[0].wasm)} -> ${MiB(Math.max(...pts.map((x) => x.wasm)))}` : '-';
+      return [LABEL[n], ...quarters.map((k) => MiB(at(k).rss)), range, MiB(last.heapTotal), MiB(last.heapUsed), MiB(last.external), wasm, MiB(done.afterGc.rss), MiB(done.afterGc.heapUsed), f1(done.us_per_request), done.bad];
+    });
+    console.log(table(['handler', 'at 0', `${q / 1000}k`, `${(2 * q) / 1000}k`, `${(3 * q) / 1000}k`, `${CFG.rss / 1000}k`, `RSS min-max ${q / 1000}k..end`, 'heapTotal', 'heapUsed', 'external', 'wasm memory 0 -> max', 'RSS after gc()', 'heapUsed after gc()', 'us/request', 'non-allow'], rrow));
+    console.log('(RSS sampled every 5% of the run, no forced GC during it; heap*/external at the end; one gc() after the last request; us/request includes building the event)');
+    fs.writeFileSync(B('events/rss-samples.json'), JSON.stringify(rss, null, 1));
+  }
+
+  // ---- targets ----
+  console.log('\n== Targets (issue 3)');
+  const tg = [];
+  const yes = (b) => (b ? 'HIT' : 'MISS');
+  if (cold) {
+    const eg = stats(cold.edgegate.map((r) => r.total)).p50;
+    const ab = stats(cold['aws-jwt-verify (esbuild, 1 file)'].map((r) => r.total)).p50;
+    tg.push([`cold init + first event <= esbuild-bundled aws-jwt-verify handler and <= 15 ms`, `edgegate ${ms(eg)} ms vs ${ms(ab)} ms`, yes(eg <= ab && eg <= 15000)]);
+  }
+  const A = (k) => S[`${k}/anchor`].p50;
+  const E = (k) => S[`${k}/edgegate`].p50;
+  tg.push(['first-seen token no slower than aws-jwt-verify handler (p50)', `edgegate ${f1(E('first'))} us vs ${f1(A('first'))} us`, yes(E('first') <= A('first'))]);
+  tg.push(['repeated token >= 5x faster than aws-jwt-verify handler (p50)', `${(A('repeated') / E('repeated')).toFixed(2)}x (${f1(E('repeated'))} vs ${f1(A('repeated'))} us)`, yes(A('repeated') >= 5 * E('repeated'))]);
+  tg.push(['signed cookie >= 5x faster than aws-jwt-verify handler (p50, its repeated token)', `${(A('repeated') / E('cookie')).toFixed(2)}x (${f1(E('cookie'))} vs ${f1(A('repeated'))} us)`, yes(A('repeated') >= 5 * E('cookie'))]);
+  if (rss) {
+    const q = CFG.rss / 4;
+    const pts = (n) => rss[n].filter((x) => x.at !== undefined && (x.at === 0 || x.at >= q)).map((x) => x.rss);
+    const e = pts('edgegate'); // e[1]: the first sample at or after the first quarter
+    const growth = e[e.length - 1] - e[1];
+    const flat = growth <= 2 * 1048576;
+    const below = NAMES.slice(1).every((n) => e[e.length - 1] < pts(n)[pts(n).length - 1]);
+    tg.push(['RSS flat (<= 2 MiB growth from the first quarter to the end) and below both anchors', `growth ${(growth / 1048576).toFixed(1)} MiB; ${(e[e.length - 1] / 1048576).toFixed(1)} MiB vs ${NAMES.slice(1).map((n) => (pts(n)[pts(n).length - 1] / 1048576).toFixed(1)).join(' / ')} MiB`, yes(flat && below)]);
+  }
+  console.log(table(['target', 'measured', 'result'], tg));
+  console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((err) => {
+  console.error(err && err.stack ? err.stack : err);
+  process.exit(1);
+});
