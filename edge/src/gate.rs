@@ -245,7 +245,8 @@ impl Decision {
             Decision::Allow(f) if f.identity == Identity::Anonymous => Reason::Public,
             Decision::Allow(_) => Reason::Ok,
             Decision::Deny(d) => d.reason,
-            Decision::Redirect(_) => Reason::MissingCredential,
+            Decision::Redirect(r) if r.detail == "no_credential" => Reason::MissingCredential,
+            Decision::Redirect(_) => Reason::InvalidCredential,
         }
     }
 

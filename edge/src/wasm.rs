@@ -76,7 +76,6 @@ fn hex(bytes: &[u8]) -> String {
 #[wasm_bindgen]
 pub struct Gate {
     document: ConfigDocument,
-    jwks: Option<Jwks>,
     config: GateConfig,
     cache: VerifiedCache,
 }
@@ -99,10 +98,9 @@ impl Gate {
             ),
             None => None,
         };
-        let config = build(&document, jwks.clone())?;
+        let config = build(&document, jwks)?;
         Ok(Gate {
             document,
-            jwks,
             config,
             cache: VerifiedCache::new(),
         })
@@ -141,13 +139,13 @@ impl Gate {
     pub fn add_jwks(&mut self, jwks_json: &str) -> Result<u32, JsError> {
         let fetched =
             Jwks::parse(jwks_json.as_bytes()).map_err(|e| JsError::new(&format!("jwks: {e}")))?;
-        let Some(current) = &self.jwks else {
+        // The keys in force (baked, plus any added before) are the config's.
+        let Some(current) = self.config.cognito.as_ref().map(|c| &c.jwks) else {
             return Ok(0);
         };
         let (merged, added) = current.merged_with(&fetched);
         if added > 0 {
-            self.config = build(&self.document, Some(merged.clone()))?;
-            self.jwks = Some(merged);
+            self.config = build(&self.document, Some(merged))?;
         }
         Ok(added)
     }

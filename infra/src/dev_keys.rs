@@ -22,7 +22,7 @@ pub const DEV_KID: &str = "edgegate-dev-1";
 /// The dev key pair id.
 pub const DEV_KEY_PAIR_ID: &str = "KEDGEGATEDEV01";
 /// The dev user pool id.
-pub const DEV_USER_POOL_ID: &str = "us-east-1_edgegateDEV";
+pub const DEV_USER_POOL_ID: &str = edgegate_keys::dev::DEV_USER_POOL_ID;
 /// The dev region.
 pub const DEV_REGION: &str = "us-east-1";
 /// The dev app client id.
@@ -30,13 +30,7 @@ pub const DEV_CLIENT_ID: &str = "edgegatedevclient";
 /// Name of the dev JWKS as referenced by the dev config.
 pub const DEV_JWKS_FILE: &str = "jwt-dev.jwks.json";
 
-/// SHA-256 fingerprints (of the DER SubjectPublicKeyInfo) of the two dev public keys: the
-/// JWT issuer key, then the CloudFront key. Same as
-/// `openssl pkey -pubin -in <file> -outform DER | sha256sum`.
-pub const DEV_FINGERPRINTS: [&str; 2] = [
-    "713803312ac2c9743e068b1842c073c6b536b66d5de503a41a3c322b71f8af18",
-    "1ee25eaf6b567ce6561ae038907c9aa60a4694809f96ea2c4824b25b9273f5de",
-];
+pub use edgegate_keys::dev::DEV_FINGERPRINTS;
 
 /// The dev issuer's public key.
 pub fn jwt_public_key() -> Result<PublicKey, KeyError> {
@@ -65,8 +59,7 @@ pub fn cloudfront_signing_key() -> Result<SigningKey, KeyError> {
 
 /// Whether `key` is one of the committed dev keys.
 pub fn is_dev_key(key: &PublicKey) -> bool {
-    let fp = key.fingerprint_hex();
-    DEV_FINGERPRINTS.contains(&fp.as_str())
+    edgegate_keys::dev::is_dev_key(key)
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 
 pub mod cf_base64;
 mod der;
+pub mod dev;
 mod error;
 pub mod json;
 pub mod jwks;

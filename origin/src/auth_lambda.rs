@@ -80,7 +80,36 @@ async fn secret(aws: &crate::aws::Aws, reference: &str, field: &str) -> Result<S
 /// # Errors
 /// [`StartError`].
 pub async fn cold_start(dir: &Path, endpoint_url: Option<String>) -> Result<ColdStart, StartError> {
-    let (_, _, settings) = load_config(dir)?;
+    let (doc, gate, settings) = load_config(dir)?;
+    // The committed dev material must never run deployed.
+    if doc
+        .cognito
+        .as_ref()
+        .is_some_and(|c| c.user_pool_id == edgegate_keys::dev::DEV_USER_POOL_ID)
+    {
+        return Err(StartError(
+            "cognito.user_pool_id: the dev user pool cannot be deployed".into(),
+        ));
+    }
+    if gate
+        .trusted_keys
+        .iter()
+        .any(|k| edgegate_keys::dev::is_dev_key(&k.public_key))
+    {
+        return Err(StartError(
+            "cloudfront.trusted_keys: the dev key pair cannot be deployed".into(),
+        ));
+    }
+    if let Some(c) = &gate.cognito {
+        if c.jwks
+            .kids()
+            .any(|kid| c.jwks.get(kid).is_some_and(edgegate_keys::dev::is_dev_key))
+        {
+            return Err(StartError(
+                "cognito JWKS: contains the dev issuer key".into(),
+            ));
+        }
+    }
     let options = crate::aws::AwsOptions {
         endpoint_url,
         ..Default::default()

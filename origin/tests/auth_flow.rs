@@ -965,9 +965,12 @@ fn callback_exchanges_code_with_verifier_and_sets_cookies() {
     }
     // A route the user lacks: the browser sends nothing there (Path), so a navigation is
     // sent to sign in (and the loop marker turns that into a page, never a loop)...
-    let d = gate(&world, &browser, "/internal/report.pdf", NOW + 60);
+    let d = gate(&world, &browser, "/internal/report.pdf", NOW + 5);
     assert_eq!(d.status(), 403, "{}", d.explain());
     assert_eq!(d.detail(), "sign_in_loop");
+    // Once the short-lived marker is gone (LOOP_MARKER_MAX_AGE), a navigation goes to sign in.
+    let d = gate(&world, &browser, "/internal/report.pdf", NOW + 60);
+    assert_eq!(d.status(), 302, "{}", d.explain());
     // ...and the /releases cookies, sent there by hand, are refused.
     let header = browser.cookie_header("/releases/x", NOW);
     let req = viewer_request("/internal/report.pdf", "", &header, false);

@@ -200,3 +200,59 @@ test('malformed event shape fails closed with 503', async () => {
   assert.strictEqual(res.status, '503');
   assertCloudFrontResponse(res);
 });
+
+test('the original request object is edited in place: unread members, headers and keys untouched', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
+  const ev = event({
+    ...bearer(token),
+    'x-custom': [{ key: 'X-CuStOm', value: 'one' }, { value: 'two, no key' }],
+    cookie: [{ key: 'cookie', value: 'a=1; CloudFront-Policy=x' }, { key: 'Cookie', value: 'b=é😀' }],
+  });
+  const request = ev.Records[0].cf.request;
+  request.body = { action: 'read-only', data: '', encoding: 'base64', inputTruncated: false };
+  request.querystring = 'q=ü&x=1';
+  const before = structuredClone(request);
+  const out = await handler.handleAt(ev, NOW);
+  assert.strictEqual(out, request, 'the same object is forwarded');
+  assert.strictEqual(JSON.parse(logs.at(-1)).decision, 'allow');
+  assert.strictEqual(out.headers.authorization, undefined);
+  assert.deepStrictEqual(out.headers.cookie, [{ key: 'Cookie', value: 'a=1; b=é😀' }]);
+  const rest = (r) => { const c = structuredClone(r); delete c.headers.authorization; delete c.headers.cookie; return c; };
+  assert.deepStrictEqual(rest(out), rest(before));
+});
+
+test('every entry of a read header is seen: two Authorization entries are refused', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
+  const two = { authorization: [{ key: 'Authorization', value: `Bearer ${token}` }, { key: 'Authorization', value: `Bearer ${token}` }] };
+  const res = await handler.handleAt(event(two), NOW);
+  assert.strictEqual(res.status, '400');
+  assert.strictEqual(JSON.parse(logs.at(-1)).detail, 'multiple_authorization_headers');
+});
+
+test('a request member or read header of the wrong type fails closed with 503 event_shape', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
+  const shapes = [
+    (r) => { r.uri = 42; },
+    (r) => { r.querystring = null; },
+    (r) => { r.headers = 'host: x'; },
+    (r) => { r.headers.authorization = { value: `Bearer ${token}` }; },
+    (r) => { r.headers.cookie = [{ key: 'Cookie' }]; },
+    (r) => { r.headers.cookie = [null]; },
+    (r) => { r.headers.host = [{ key: 'Host', value: 'a\ud800' }]; },
+  ];
+  for (const mutate of shapes) {
+    const ev = event(bearer(token));
+    mutate(ev.Records[0].cf.request);
+    const res = await handler.handleAt(ev, NOW);
+    assert.strictEqual(res.status, '503', String(mutate));
+    assertCloudFrontResponse(res);
+    assert.strictEqual(JSON.parse(logs.at(-1)).detail, 'event_shape');
+  }
+  // The gate was kept: a good request right after is decided normally.
+  const ok = await handler.handleAt(event(bearer(token)), NOW);
+  assert.strictEqual(ok.headers.authorization, undefined);
+  assert.strictEqual(typeof ok.uri, 'string');
+});

@@ -44,8 +44,9 @@ use state::FlowState;
 /// Lifetime given to the refresh-token cookie, seconds (Cognito's default refresh token
 /// lifetime: 30 days; a longer-lived token simply needs a new sign-in after this).
 pub const REFRESH_COOKIE_MAX_AGE: u64 = 30 * 24 * 3600;
-/// Lifetime of the loop marker, seconds.
-pub const LOOP_MARKER_MAX_AGE: u64 = 120;
+/// Lifetime of the loop marker, seconds: long enough to catch the bounce right after a
+/// callback or refresh, short enough not to block the next legitimate refresh.
+pub const LOOP_MARKER_MAX_AGE: u64 = 10;
 /// Most sign-in flows kept at once (parallel tabs); older flow cookies are expired.
 pub const MAX_FLOWS: usize = 3;
 /// Longest accepted authorization code, in bytes.
@@ -85,6 +86,8 @@ pub struct AuthSettings {
     pub logout_return: String,
     /// The key pair id cookies are signed for.
     pub key_pair_id: KeyPairId,
+    /// The trusted public key of `key_pair_id` (the private key secret must match it).
+    pub signing_public_key: edgegate_keys::PublicKey,
     /// `state` lifetime, seconds.
     pub state_max_age: u64,
     /// ID token rules (issuer, this app client, `token_use: id`, leeway).
@@ -119,6 +122,11 @@ impl AuthSettings {
             .key_pair_id
             .parse()
             .map_err(|e: edgegate_keys::KeyError| err("auth.key_pair_id", e.reason))?;
+        let signing_public_key = gate
+            .trusted_keys
+            .get(key_pair_id.as_str())
+            .map(|k| k.public_key.clone())
+            .ok_or_else(|| err("auth.key_pair_id", "must be one of cloudfront.trusted_keys"))?;
         let mut group_routes = Vec::new();
         let mut gated_prefixes = vec!["/".to_string()];
         for r in &gate.routes {
@@ -147,6 +155,7 @@ impl AuthSettings {
                 .clone()
                 .unwrap_or_else(|| "/".to_string()),
             key_pair_id,
+            signing_public_key,
             state_max_age: auth.state_max_age_seconds.unwrap_or(600),
             validation: JwtValidation {
                 issuer: cognito.validation.issuer.clone(),
@@ -205,6 +214,15 @@ impl Secrets {
     ) -> Result<Self, AuthError> {
         let cloudfront_key = SigningKey::from_pem(private_key_pem)
             .map_err(|e| err("auth.secrets.cloudfront_private_key", e.reason))?;
+        let public = cloudfront_key
+            .public_key()
+            .map_err(|e| err("auth.secrets.cloudfront_private_key", e.reason))?;
+        if public != settings.signing_public_key {
+            return Err(err(
+                "auth.secrets.cloudfront_private_key",
+                "does not match the public key of auth.key_pair_id",
+            ));
+        }
         let state_key = state_key.trim().as_bytes().to_vec();
         if state_key.len() < 32 {
             return Err(err("auth.secrets.state_key", "must be at least 32 bytes"));
@@ -215,7 +233,6 @@ impl Secrets {
         {
             return Err(err("auth.secrets.client_secret", "empty"));
         }
-        let _ = settings;
         Ok(Secrets {
             cloudfront_key,
             state_key,
@@ -979,6 +996,25 @@ impl Auth<'_> {
             if !allowed.contains(prefix) {
                 for name in CLOUDFRONT_COOKIES {
                     set_cookies.push(self.style().expire(name, prefix));
+                }
+            }
+        }
+        // Stale sets left at deeper paths by an older configuration would shadow the new ones
+        // (the browser sends both): expire them at every ancestor of the landing path too.
+        let landing = return_to.split(['?', '#']).next().unwrap_or("/");
+        let mut ancestor = String::new();
+        for segment in landing.trim_start_matches('/').split('/').take(8) {
+            if segment.is_empty() {
+                break;
+            }
+            ancestor.push('/');
+            ancestor.push_str(segment);
+            if ancestor != landing
+                && !allowed.contains(&ancestor)
+                && !self.settings.gated_prefixes.contains(&ancestor)
+            {
+                for name in CLOUDFRONT_COOKIES {
+                    set_cookies.push(self.style().expire(name, &ancestor));
                 }
             }
         }
