@@ -58,22 +58,29 @@ function requestOf(event) {
 }
 
 // The frame: the fields the gate reads, concatenated, and their lengths (UTF-16 code units);
-// per read header 0 when absent, else entries + 1 followed by each entry's length.
+// per read header 0 when absent, else entries + 1 followed by each entry's length. Returns
+// [bytes, lens]; the bytes are a view of `scratch`, valid until the next call.
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(16384);
 
+function field(s) {
+  if (typeof s !== 'string') throw new ShapeError('field');
+  return s;
+}
+
 function frame(request) {
-  let text = '';
   const lens = [];
-  const put = (s) => {
-    if (typeof s !== 'string') throw new ShapeError('field');
-    text += s;
-    lens.push(s.length);
-  };
-  put(request.method);
-  put(request.uri);
-  put(request.querystring === undefined ? '' : request.querystring);
-  put(request.clientIp);
+  let text = field(request.method);
+  lens.push(text.length);
+  const uri = field(request.uri);
+  text += uri;
+  lens.push(uri.length);
+  const query = request.querystring === undefined ? '' : field(request.querystring);
+  text += query;
+  lens.push(query.length);
+  const ip = field(request.clientIp);
+  text += ip;
+  lens.push(ip.length);
   const headers = request.headers;
   if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new ShapeError('headers');
   for (let i = 0; i < readHeaders.length; i++) {
@@ -87,7 +94,9 @@ function frame(request) {
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j];
       if (e === null || typeof e !== 'object') throw new ShapeError('header');
-      put(e.value);
+      const value = field(e.value);
+      text += value;
+      lens.push(value.length);
     }
   }
   // JSON cannot carry a lone surrogate; refuse rather than let it become U+FFFD.
@@ -100,63 +109,70 @@ function frame(request) {
   return [scratch.subarray(0, written), lens];
 }
 
-// Applies a verdict (see edge/src/boundary.rs) to `request` in place; returns the log fields and
-// the response, or null to forward the request.
+// Reading a verdict (see edge/src/boundary.rs): its payload strings are taken in order.
+let verdictText = '';
+let verdictAt = 0;
+
+function take(n) {
+  const len = Number(n);
+  if (!Number.isInteger(len) || len < 0 || verdictAt + len > verdictText.length) throw new Error('verdict');
+  const s = verdictText.slice(verdictAt, verdictAt + len);
+  verdictAt += len;
+  return s;
+}
+
+const FIELDS = new Set(['clientIp', 'method', 'uri', 'querystring']);
+
+// Applies a verdict to `request` in place. Returns { log, response }: the log fields and the
+// CloudFront response to answer with (null: forward the request).
 function apply(verdict, request) {
   const nl = verdict.indexOf('\n');
   if (nl < 0) throw new Error('verdict');
   const meta = verdict.slice(0, nl).split('\t');
   if (meta.length < 5) throw new Error('verdict');
   const log = { decision: meta[0], status: Number(meta[1]), reason: meta[2], detail: meta[3], route: meta[4] === '' ? null : meta[4] };
-  let p = nl + 1;
-  const take = (n) => {
-    const len = Number(n);
-    if (!Number.isInteger(len) || len < 0 || p + len > verdict.length) throw new Error('verdict');
-    const s = verdict.slice(p, p + len);
-    p += len;
-    return s;
-  };
+  verdictText = verdict;
+  verdictAt = nl + 1;
   let response = null;
   let entries = null;
   for (let i = 5; i < meta.length; i++) {
     const op = meta[i];
-    const arg = op.slice(1);
-    switch (op[0]) {
-      case 'r':
-        response = JSON.parse(take(arg));
+    switch (op.charCodeAt(0)) {
+      case 0x72: // r<n>: the response JSON
+        response = JSON.parse(take(op.slice(1)));
         break;
-      case 'd':
-        if (request.headers !== undefined) delete request.headers[take(arg)];
-        else take(arg);
+      case 0x64: // d<n>: delete the header named so
+        if (request.headers !== undefined) delete request.headers[take(op.slice(1))];
+        else take(op.slice(1));
         break;
-      case 'h':
+      case 0x68: // h<n>: replace the header named so with the e entries that follow
         if (request.headers === undefined) request.headers = {};
         entries = [];
-        request.headers[take(arg)] = entries;
+        request.headers[take(op.slice(1))] = entries;
         break;
-      case 'e': {
-        const c = arg.indexOf(':');
+      case 0x65: { // e<k>:<n>: one entry (key, value); no key when k is empty
+        const c = op.indexOf(':');
         if (c < 0 || entries === null) throw new Error('verdict');
-        const key = c === 0 ? undefined : take(arg.slice(0, c));
-        const value = take(arg.slice(c + 1));
+        const key = c === 1 ? undefined : take(op.slice(1, c));
+        const value = take(op.slice(c + 1));
         entries.push(key === undefined ? { value } : { key, value });
         break;
       }
-      case 'f': {
-        const c = arg.indexOf(':');
-        const field = arg.slice(0, c);
-        if (c < 0 || !FIELDS.has(field)) throw new Error('verdict');
-        request[field] = take(arg.slice(c + 1));
+      case 0x66: { // f<field>:<n>: set a request member
+        const c = op.indexOf(':');
+        const name = op.slice(1, c);
+        if (c < 0 || !FIELDS.has(name)) throw new Error('verdict');
+        request[name] = take(op.slice(c + 1));
         break;
       }
       default:
         throw new Error('verdict');
     }
   }
-  if (p !== verdict.length || (log.decision === 'allow') === (response !== null)) throw new Error('verdict');
+  if (verdictAt !== verdict.length || (log.decision === 'allow') === (response !== null)) throw new Error('verdict');
+  verdictText = '';
   return { log, response };
 }
-const FIELDS = new Set(['clientIp', 'method', 'uri', 'querystring']);
 
 // At most one JWKS refetch per cooldown, on an unknown kid; the baked keys stay authoritative.
 async function refreshJwks() {
@@ -177,18 +193,18 @@ async function refreshJwks() {
 
 // Decides `event` at `nowSecs` (seconds since the epoch). Exported for tests and benchmarks.
 async function handleAt(event, nowSecs) {
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   let log;
   let result;
   try {
     if (gate === null) gate = load();
     const request = requestOf(event);
-    let [text, lens] = frame(request);
-    let out = apply(gate.decide(text, lens, nowSecs), request);
+    let [bytes, lens] = frame(request);
+    let out = apply(gate.decide(bytes, lens, nowSecs), request);
     // A denial leaves the request untouched, so it can be decided again with the new keys.
     if (out.log.detail === 'unknown_kid' && (await refreshJwks())) {
-      [text, lens] = frame(request); // the scratch buffer may have been reused meanwhile
-      out = apply(gate.decide(text, lens, nowSecs), request);
+      [bytes, lens] = frame(request); // the scratch buffer may have been reused meanwhile
+      out = apply(gate.decide(bytes, lens, nowSecs), request);
     }
     log = out.log;
     result = out.response === null ? request : out.response;
@@ -202,7 +218,7 @@ async function handleAt(event, nowSecs) {
     log = { decision: 'deny', status: 503, reason: 'unavailable', detail, route: null };
     result = UNAVAILABLE;
   }
-  log.latency_us = Number(process.hrtime.bigint() - started) / 1000;
+  log.latency_us = Math.round((performance.now() - started) * 1000) / 1000;
   exports.logSink(log);
   return result;
 }

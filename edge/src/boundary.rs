@@ -263,6 +263,12 @@ impl Verdict {
 
 /// The verdict for `decision`, made on `sent` (the request rebuilt from the frame).
 pub fn encode_verdict(decision: &Decision, sent: &ViewerRequest) -> String {
+    let plain = |f: &str| !f.contains(['\t', '\n']);
+    if !(plain(decision.detail()) && plain(decision.route().unwrap_or(""))) {
+        // The log fields are static identifiers and a validated route prefix; anything else
+        // would break the meta line.
+        return unavailable("boundary");
+    }
     let mut v = Verdict::new(decision);
     match decision {
         Decision::Allow(forward) => {

@@ -314,6 +314,22 @@ fn verdicts_carry_any_edit_of_the_forwarded_request() {
 }
 
 #[test]
+fn log_fields_that_would_break_the_meta_line_fail_closed() {
+    let decision = Decision::Deny(edgegate_edge::gate::Denial {
+        status: 403,
+        reason: edgegate_edge::Reason::NoRoute,
+        detail: "no_route",
+        route: Some("/a\tb".into()),
+        identity: None,
+        www_authenticate: None,
+        page: None,
+    });
+    let mut req = Req::get("/a").build();
+    let applied = apply_verdict(&encode_verdict(&decision, &req.clone()), &mut req).unwrap();
+    assert_eq!((applied.status, applied.detail.as_str()), (503, "boundary"));
+}
+
+#[test]
 fn the_unavailable_verdict_is_a_503_no_store_response() {
     let mut req = Req::get("/a").build();
     let applied = apply_verdict(&unavailable("event_shape"), &mut req).unwrap();

@@ -2,7 +2,7 @@
 //!
 //! Contents: `index.js` (the Node.js handler, `index.handler`), `host.js` (the `node:crypto`
 //! signature primitive), the wasm-bindgen `--target nodejs` glue and module built from the
-//! `edge` crate for `wasm32-unknown-unknown` (profile `wasm`, size-optimised), and the baked
+//! `edge` crate for `wasm32-unknown-unknown` (profile `wasm`: opt-level 2, LTO, stripped), and the baked
 //! `config.json` (validated, public keys inlined) and `jwks.json`. Refuses the dev keys, the
 //! dev user pool and `http`, and any zip above the 150 KB budget (platform limit 1,048,576
 //! bytes for viewer triggers).

@@ -237,7 +237,7 @@ async function agreement(handlers, K) {
       console.log(`note: ${kind}: status edgegate ${seen.edgegate.status} vs aws-jwt-verify ${seen.anchor.status}`);
     }
   }
-  if (sameButOrder.size) console.log(`note: ${[...sameButOrder].join(', ')}: edgegate and aws-jwt-verify forward the same request up to key order (edgegate emits header keys sorted)`);
+  if (sameButOrder.size) console.log(`note: ${[...sameButOrder].join(', ')}: edgegate and aws-jwt-verify forward the same request up to key order`);
   console.log(table(['event kind (expected)', ...Object.keys(handlers).map((n) => LABEL[n] || n)],
     rows.map((r) => [`${r[0]} (${K[r[0]].expect})`, ...r.slice(1)])));
   return failures;

@@ -256,3 +256,35 @@ test('a request member or read header of the wrong type fails closed with 503 ev
   assert.strictEqual(ok.headers.authorization, undefined);
   assert.strictEqual(typeof ok.uri, 'string');
 });
+
+test('requests decided while a JWKS refetch is pending keep their own verdicts', async () => {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { server, hits, url } = await jwksServer((req, res) => {
+    // Slow, and without the unknown kid: the refetch adds nothing.
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(JWKS));
+    }, 200);
+  });
+  try {
+    const { handler } = freshCopy((cfg) => { cfg.cognito.jwks_url = url; delete cfg.cognito.jwks_file; });
+    const good = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
+    const stranger = handler.handleAt(event(bearer(jwt(privateKey, 'rotated-4', claims()))), NOW);
+    const others = [];
+    for (let i = 0; i < 5; i++) {
+      others.push(handler.handleAt(event(bearer(good)), NOW));
+      others.push(handler.handleAt(event({}), NOW));
+    }
+    const settled = await Promise.all(others);
+    for (let i = 0; i < settled.length; i += 2) {
+      assert.strictEqual(typeof settled[i].uri, 'string', 'the valid token is admitted');
+      assert.strictEqual(settled[i].headers.authorization, undefined);
+      assert.strictEqual(settled[i + 1].status, '401', 'no credential is refused');
+    }
+    const res = await stranger;
+    assert.strictEqual(res.status, '401', 'the unknown kid is still refused after the refetch');
+    assert.strictEqual(hits.count, 1);
+  } finally {
+    server.close();
+  }
+});
