@@ -379,7 +379,7 @@ pub async fn run(
     );
     let idp = if config.is_none() {
         print_walkthrough(&base)?;
-        println!("  browser: open {base}/releases/1.0.0/hello.txt to sign in through the dev Hosted UI ({base}{})", crate::dev_idp::MOUNT);
+        println!("  browser: open {base}/releases/1.0.0/hello.txt to sign in through the dev Hosted UI stand-in (users alice, bob, carol)");
         Some(crate::dev_idp::DevIdp::new(base.clone(), token_lifetime))
     } else {
         None

@@ -84,6 +84,13 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
 
 /// Serves `uri` from `root` for `method` (GET or HEAD).
 pub async fn serve(root: &Path, uri: &str, method: &str, headers: &HeaderMap) -> Response<Body> {
+    if method != "GET" && method != "HEAD" {
+        // The private origin is read-only to viewers (publishing goes through the S3 API).
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed\n");
+        r.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
     let Some(path) = object_path(root, uri) else {
         return text(StatusCode::NOT_FOUND, "NoSuchKey\n");
     };

@@ -108,6 +108,8 @@ pub fn is_safe(target: &str) -> bool {
 
 /// `target` if safe, else `/`.
 pub fn sanitize(target: Option<&str>) -> String {
+    // A fragment is never sent by a browser: one in return_to is crafted; drop it.
+    let target = target.map(|t| t.split('#').next().unwrap_or_default());
     match target {
         Some(t) if is_safe(t) => t.to_string(),
         _ => "/".to_string(),
@@ -185,5 +187,6 @@ mod tests {
             assert_eq!(sanitize(Some(p)), "/", "{p:?}");
         }
         assert_eq!(sanitize(None), "/");
+        assert_eq!(sanitize(Some("/a/b.txt#@evil.com")), "/a/b.txt");
     }
 }
