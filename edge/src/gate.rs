@@ -121,9 +121,9 @@ pub enum Identity {
 }
 
 impl Identity {
-    fn cognito(id: &CognitoIdentity) -> Self {
+    fn cognito(id: &CognitoIdentity, source: &'static str) -> Self {
         Identity::Cognito {
-            source: "bearer",
+            source,
             sub: id.sub.clone(),
             username: id.username.clone(),
             token_use: id.token_use.as_str(),
@@ -572,21 +572,7 @@ pub fn decide_cached(
             return ctx.deny(401, Reason::InvalidCredential, "cognito_not_configured");
         };
         return match verify_token(token, cognito, verifier, now, cache) {
-            Ok(identity) => {
-                if identity.groups.iter().any(|g| groups.contains(g)) {
-                    allow(req, &split, &jar, Identity::cognito(&identity), route)
-                } else {
-                    Decision::Deny(Denial {
-                        status: 403,
-                        reason: Reason::Forbidden,
-                        detail: "not_in_group",
-                        route: Some(route.prefix.clone()),
-                        identity: Some(Identity::cognito(&identity)),
-                        www_authenticate: None,
-                        page: None,
-                    })
-                }
-            }
+            Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", groups, route),
             Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, "token_too_large"),
             Err(e) => ctx.deny(401, Reason::InvalidCredential, e.detail()),
         };
@@ -641,25 +627,15 @@ pub fn decide_cached(
                     "amplify_client_mismatch",
                     ctx.deny(401, Reason::InvalidCredential, "amplify_client_mismatch"),
                 ),
-                Ok(identity) => {
-                    if identity.groups.iter().any(|g| groups.contains(g)) {
-                        let mut id = Identity::cognito(&identity);
-                        if let Identity::Cognito { source, .. } = &mut id {
-                            *source = "amplify_cookie";
-                        }
-                        allow(req, &split, &jar, id, route)
-                    } else {
-                        Decision::Deny(Denial {
-                            status: 403,
-                            reason: Reason::Forbidden,
-                            detail: "not_in_group",
-                            route: Some(route.prefix.clone()),
-                            identity: Some(Identity::cognito(&identity)),
-                            www_authenticate: None,
-                            page: None,
-                        })
-                    }
-                }
+                Ok(identity) => admit_token(
+                    req,
+                    &split,
+                    &jar,
+                    &identity,
+                    "amplify_cookie",
+                    groups,
+                    route,
+                ),
                 Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, "token_too_large"),
                 Err(e) => ctx.sign_in_or(
                     e.detail(),
@@ -735,20 +711,7 @@ struct AmplifyToken<'a> {
 }
 
 fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    String::from_utf8(path::percent_decode(s)?).ok()
 }
 
 /// Finds the Amplify token cookie: `CognitoIdentityServiceProvider.<clientId>.LastAuthUser`
@@ -912,9 +875,51 @@ fn is_auth_cookie(name: &str) -> bool {
 /// `/auth/*`: forwarded to the auth function with `Authorization`, the `CloudFront-*` and the
 /// Amplify cookies removed, but edgegate's own cookies kept (they are its state).
 fn allow_auth(req: &ViewerRequest, split: &signed::SplitQuery<'_>, jar: &CookieJar) -> Decision {
+    Decision::Allow(ForwardRequest {
+        request: forward(req, split, jar, |n| {
+            n.starts_with("CloudFront-") || n.starts_with(AMPLIFY_COOKIE_PREFIX)
+        }),
+        identity: Identity::Anonymous,
+        route: AUTH_PREFIX.to_string(),
+    })
+}
+
+/// A verified token: admitted when it is in one of the route's groups, else 403 `forbidden`
+/// with the identity kept for logs and `explain`.
+fn admit_token(
+    req: &ViewerRequest,
+    split: &signed::SplitQuery<'_>,
+    jar: &CookieJar,
+    identity: &CognitoIdentity,
+    source: &'static str,
+    groups: &[String],
+    route: &Route,
+) -> Decision {
+    if identity.groups.iter().any(|g| groups.contains(g)) {
+        return allow(req, split, jar, Identity::cognito(identity, source), route);
+    }
+    Decision::Deny(Denial {
+        status: 403,
+        reason: Reason::Forbidden,
+        detail: "not_in_group",
+        route: Some(route.prefix.clone()),
+        identity: Some(Identity::cognito(identity, source)),
+        www_authenticate: None,
+        page: None,
+    })
+}
+
+/// The request as the origin gets it: `Authorization` removed, the cookies `strip` names
+/// removed (the header dropped when none is left), the signing query parameters removed.
+fn forward(
+    req: &ViewerRequest,
+    split: &signed::SplitQuery<'_>,
+    jar: &CookieJar,
+    strip: impl Fn(&str) -> bool,
+) -> ViewerRequest {
     let mut forward = req.clone();
     forward.headers.remove("authorization");
-    match jar.without(|n| n.starts_with("CloudFront-") || n.starts_with(AMPLIFY_COOKIE_PREFIX)) {
+    match jar.without(strip) {
         Some(cookies) => forward.set_header("cookie", "Cookie", cookies),
         None => {
             forward.headers.remove("cookie");
@@ -923,11 +928,7 @@ fn allow_auth(req: &ViewerRequest, split: &signed::SplitQuery<'_>, jar: &CookieJ
     if !split.reserved.is_empty() {
         forward.querystring = split.rest.clone().unwrap_or_default();
     }
-    Decision::Allow(ForwardRequest {
-        request: forward,
-        identity: Identity::Anonymous,
-        route: AUTH_PREFIX.to_string(),
-    })
+    forward
 }
 
 fn allow(
@@ -937,19 +938,8 @@ fn allow(
     identity: Identity,
     route: &Route,
 ) -> Decision {
-    let mut forward = req.clone();
-    forward.headers.remove("authorization");
-    match jar.without(is_auth_cookie) {
-        Some(cookies) => forward.set_header("cookie", "Cookie", cookies),
-        None => {
-            forward.headers.remove("cookie");
-        }
-    }
-    if !split.reserved.is_empty() {
-        forward.querystring = split.rest.clone().unwrap_or_default();
-    }
     Decision::Allow(ForwardRequest {
-        request: forward,
+        request: forward(req, split, jar, is_auth_cookie),
         identity,
         route: route.prefix.clone(),
     })

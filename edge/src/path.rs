@@ -65,6 +65,27 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// Percent-decodes `s` once (RFC 3986 §2.1): `%XX` with exactly two hex digits, everything else
+/// kept as is. `None` on a malformed escape. Shared by the gate (Amplify cookie names) and the
+/// auth function (query strings, return paths).
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hi = hex_value(*bytes.get(i + 1)?)?;
+            let lo = hex_value(*bytes.get(i + 2)?)?;
+            out.push((hi << 4) | lo);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
 /// The byte two hex digits starting at `at` encode, if they are two hex digits.
 fn hex_pair(bytes: &[u8], at: usize) -> Option<u8> {
     let hi = bytes.get(at).copied().and_then(hex_value)?;
@@ -211,6 +232,14 @@ mod tests {
         for (p, want) in cases {
             assert_eq!(check_canonical(p), Err(want), "{p:?}");
         }
+    }
+
+    #[test]
+    fn percent_decode_strict_hex_only() {
+        assert_eq!(percent_decode("a%20b%2F"), Some(b"a b/".to_vec()));
+        assert_eq!(percent_decode("%+1"), None);
+        assert_eq!(percent_decode("%2"), None);
+        assert_eq!(percent_decode("%zz"), None);
     }
 
     #[test]

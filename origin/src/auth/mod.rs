@@ -426,28 +426,9 @@ pub fn form_encode(s: &str) -> String {
 
 /// Parses a query string (`+` is a space, `%XX` decoded). Pairs that fail to decode are dropped.
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    // `+` is a space in a query (HTML form encoding); `%2B` stays a literal `+`.
     fn decode(s: &str) -> Option<String> {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            match b {
-                b'+' => {
-                    out.push(b' ');
-                    i += 1;
-                }
-                b'%' => {
-                    let hex = s.get(i + 1..i + 3)?;
-                    out.push(u8::from_str_radix(hex, 16).ok()?);
-                    i += 3;
-                }
-                _ => {
-                    out.push(b);
-                    i += 1;
-                }
-            }
-        }
-        String::from_utf8(out).ok()
+        String::from_utf8(edgegate_edge::path::percent_decode(&s.replace('+', " "))?).ok()
     }
     query
         .split('&')

@@ -11,36 +11,10 @@
 //! [`MAX_RETURN_TO`] bytes. Anything else becomes `/`. The query string is kept intact. The
 //! Location is then built from the configured site origin, never from `Host`.
 
+use edgegate_edge::path::percent_decode;
+
 /// Longest accepted return path (path + query), in bytes.
 pub const MAX_RETURN_TO: usize = 2048;
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Percent-decodes once; `None` on a malformed escape.
-fn decode_once(s: &str) -> Option<Vec<u8>> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hi = hex(*bytes.get(i + 1)?)?;
-            let lo = hex(*bytes.get(i + 2)?)?;
-            out.push((hi << 4) | lo);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    Some(out)
-}
 
 /// `decoded`: the bytes are a percent-decoded form of the target, where a plain space is
 /// allowed (published names may contain spaces, requested as `%20`; field report B10) unless a
@@ -83,7 +57,7 @@ pub fn is_safe(target: &str) -> bool {
     let path = target.get(..path_end).unwrap_or_default();
     let mut current = path.to_string();
     for _ in 0..2 {
-        let Some(decoded) = decode_once(&current) else {
+        let Some(decoded) = percent_decode(&current) else {
             return false;
         };
         if !safe_bytes(&decoded, true) {
@@ -97,7 +71,7 @@ pub fn is_safe(target: &str) -> bool {
         current = text;
     }
     // Anything after the path must still be printable ASCII without controls.
-    let decoded_all = match decode_once(target) {
+    let decoded_all = match percent_decode(target) {
         Some(d) => d,
         None => return false,
     };
