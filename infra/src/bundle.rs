@@ -42,6 +42,45 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// What a cross build needs, checked before cargo runs so a missing piece is named in one line
+/// (cargo's own failure for a missing target or C compiler is pages long). `rustc_target` must
+/// be installed for the active toolchain (checked with `rustup` when it is on `PATH`);
+/// `c_compiler` (`musl-gcc` for the musl target: ring compiles C) must be on `PATH`. `skip` is
+/// the option that avoids the build.
+///
+/// # Errors
+/// [`CliError::Io`] naming the missing piece and how to install it.
+fn check_build_prerequisites(
+    what: &str,
+    rustc_target: &str,
+    c_compiler: Option<(&str, &str)>,
+    skip: &str,
+) -> Result<(), CliError> {
+    if let Ok(out) = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(workspace_root())
+        .output()
+    {
+        let installed = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() && !installed.lines().any(|l| l.trim() == rustc_target) {
+            return Err(CliError::Io(format!(
+                "{what} needs the Rust target {rustc_target}: run `rustup target add {rustc_target}` (or pass {skip})"
+            )));
+        }
+    }
+    if let Some((compiler, install)) = c_compiler {
+        let on_path = std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join(compiler).is_file())
+        });
+        if !on_path {
+            return Err(CliError::Io(format!(
+                "{what} needs {compiler} on PATH: install it with `{install}` (or pass {skip})"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Builds the edge crate for wasm32 and returns the module's path.
 pub fn build_wasm() -> Result<PathBuf, CliError> {
     let root = workspace_root();
@@ -51,6 +90,12 @@ pub fn build_wasm() -> Result<PathBuf, CliError> {
             root.display()
         )));
     }
+    check_build_prerequisites(
+        "the viewer-request gate",
+        "wasm32-unknown-unknown",
+        None,
+        "--wasm FILE",
+    )?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
@@ -210,6 +255,12 @@ pub fn build_auth_binary() -> Result<PathBuf, CliError> {
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target = "x86_64-unknown-linux-musl";
+    check_build_prerequisites(
+        "the origin auth function ([auth])",
+        target,
+        Some(("musl-gcc", "apt-get install musl-tools")),
+        "--auth-binary FILE",
+    )?;
     let status = Command::new(cargo)
         .current_dir(&root)
         .args([
@@ -308,4 +359,49 @@ fn zip_dir(dir: &Path, zip_path: &Path) -> Result<u64, CliError> {
     zip.finish()
         .map_err(|e| CliError::Io(format!("zip: {e}")))?;
     std::fs::metadata(zip_path).map(|m| m.len()).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_build_prerequisites;
+
+    #[test]
+    fn prerequisites_missing_rust_target_named_with_install_command_fails() {
+        let result =
+            check_build_prerequisites("the thing", "no-such-target-edgegate", None, "--skip");
+        // Without rustup on PATH the target check is skipped (cargo then reports it).
+        if std::process::Command::new("rustup")
+            .arg("--version")
+            .output()
+            .is_ok()
+        {
+            assert_eq!(
+                result.unwrap_err().to_string(),
+                "the thing needs the Rust target no-such-target-edgegate: run `rustup target add no-such-target-edgegate` (or pass --skip)"
+            );
+        } else {
+            assert!(result.is_ok());
+        }
+    }
+
+    #[test]
+    fn prerequisites_missing_c_compiler_named_with_install_command_fails() {
+        let err = check_build_prerequisites(
+            "the thing",
+            "x86_64-unknown-linux-gnu",
+            Some(("no-such-cc-edgegate", "apt-get install something")),
+            "--skip",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "the thing needs no-such-cc-edgegate on PATH: install it with `apt-get install something` (or pass --skip)"
+        );
+    }
+
+    #[test]
+    fn prerequisites_host_target_present_ok() {
+        assert!(check_build_prerequisites("x", "x86_64-unknown-linux-gnu", None, "--skip").is_ok());
+    }
 }

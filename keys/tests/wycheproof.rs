@@ -1,8 +1,8 @@
 //! Project Wycheproof RSASSA-PKCS1-v1_5 vectors through `PublicKey` + `RingVerifier` (and, for
 //! the generation files, through the `sign` feature's signer).
 //!
-//! The vectors live outside the repository, in `shared/vectors/wycheproof/` beside the checkout
-//! (override with `EDGEGATE_WYCHEPROOF_DIR`). Verdict rule (security catalogue §0): `valid` must
+//! The vectors are vendored, unmodified, in `keys/tests/vectors/wycheproof/` (provenance,
+//! licence and digests there). Verdict rule (security catalogue §0): `valid` must
 //! verify; `invalid` and `acceptable` must not. A key that `PublicKey` refuses counts as a reject;
 //! a refused key under a `valid` vector is allowed only where edgegate's key policy (RSA
 //! 2048–4096 bits, e = 65537; RFC 7518 §3.3 and Cognito's `AQAB`) is the reason, and each such
@@ -15,26 +15,32 @@ use edgegate_keys::{
     HashAlgorithm, Jwks, PublicKey, RingVerifier, SignatureAlgorithm, SignatureVerifier,
 };
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 fn wycheproof_dir() -> PathBuf {
-    match std::env::var_os("EDGEGATE_WYCHEPROOF_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/wycheproof"),
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/wycheproof")
 }
 
+/// Reads a vendored vector file after checking its bytes against `SHA256SUMS` (so an edited
+/// or truncated file fails here, not as a puzzling verdict count).
 fn load(name: &str) -> Value {
-    let path = wycheproof_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "Wycheproof vector file {} is missing ({e}). The vectors are expected in \
-             shared/vectors/wycheproof beside the checkout; set EDGEGATE_WYCHEPROOF_DIR to the \
-             directory that holds {name}.",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+    let dir = wycheproof_dir();
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).expect("SHA256SUMS is vendored");
+    let expected = sums
+        .lines()
+        .find_map(|l| l.strip_suffix(name)?.strip_suffix("  "))
+        .unwrap_or_else(|| panic!("{name} is not listed in SHA256SUMS"));
+    let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        digest, expected,
+        "{name} differs from the vendored upstream bytes"
+    );
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
 }
 
 fn hex(text: &str) -> Vec<u8> {

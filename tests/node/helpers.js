@@ -11,8 +11,9 @@ function bundleDir() {
   return vr;
 }
 
-function sharedDir() {
-  return process.env.EDGEGATE_WYCHEPROOF_DIR || path.join(__dirname, '..', '..', '..', 'shared', 'vectors', 'wycheproof');
+// The Wycheproof vectors vendored in the repository (provenance in that folder's README).
+function wycheproofDir() {
+  return path.join(__dirname, '..', '..', 'keys', 'tests', 'vectors', 'wycheproof');
 }
 
-module.exports = { bundleDir, sharedDir, repoDir: path.join(__dirname, '..', '..') };
+module.exports = { bundleDir, wycheproofDir, repoDir: path.join(__dirname, '..', '..') };

@@ -7,14 +7,14 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { bundleDir, sharedDir } = require('./helpers.js');
+const { bundleDir, wycheproofDir } = require('./helpers.js');
 
 globalThis.edgegateHost = require(path.join(bundleDir(), 'host.js'));
 const glue = require(path.join(bundleDir(), 'edgegate_edge.js'));
 
 function load(name) {
-  const file = path.join(sharedDir(), name);
-  assert.ok(fs.existsSync(file), `${file} missing (set EDGEGATE_WYCHEPROOF_DIR)`);
+  const file = path.join(wycheproofDir(), name);
+  assert.ok(fs.existsSync(file), `${file} missing (vendored under keys/tests/vectors/wycheproof)`);
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
