@@ -1,7 +1,7 @@
 //! The development material's fingerprints, so that anything that deploys can refuse it.
 //!
 //! `edgegate dev` ships a committed RS256 issuer key and a committed CloudFront ECDSA key
-//! (`infra/dev/`, DEV-ONLY). Their SubjectPublicKeyInfo SHA-256 fingerprints are listed here;
+//! (`infra/cli/dev/`, DEV-ONLY). Their SubjectPublicKeyInfo SHA-256 fingerprints are listed here;
 //! `edgegate bundle` and the origin auth function's cold start refuse any of them, and the dev
 //! user pool id.
 

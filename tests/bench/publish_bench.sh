@@ -37,9 +37,9 @@ if [[ -z "${EDGEGATE_BIN:-}" ]]; then
     if [[ ! -x "$EDGEGATE_BIN" ]]; then
         log "building the $PROFILE edgegate binary"
         if [[ "$PROFILE" == release ]]; then
-            (cd "$REPO" && cargo build --release --locked -p edgegate-infra --bin edgegate) >&2
+            (cd "$REPO" && cargo build --release --locked -p edgegate-cli --bin edgegate) >&2
         else
-            (cd "$REPO" && cargo build --locked -p edgegate-infra --bin edgegate) >&2
+            (cd "$REPO" && cargo build --locked -p edgegate-cli --bin edgegate) >&2
         fi
     fi
 fi

@@ -181,7 +181,7 @@ access = "signed"
 
   // edgegate's bundle.
   if (!fs.existsSync(EDGEGATE_BIN)) {
-    throw new Error(`EDGEGATE_BIN ${EDGEGATE_BIN} not found (cd /work/main && cargo build -p edgegate-infra)`);
+    throw new Error(`EDGEGATE_BIN ${EDGEGATE_BIN} not found (cd /work/main && cargo build -p edgegate-cli)`);
   }
   execFileSync(EDGEGATE_BIN, ['bundle', '--config', path.join(BUILD, 'edgegate.toml'), '--out', path.join(BUILD, 'edgegate')], {
     stdio: ['ignore', 'inherit', 'inherit'],

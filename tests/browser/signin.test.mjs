@@ -22,7 +22,7 @@
 // `code=` or a query string.
 //
 // Run (from the repository root, after `tests/standins/standins.sh install && ... start`,
-// `source target/standins/env` and `cargo build -p edgegate-infra`):
+// `source target/standins/env` and `cargo build -p edgegate-cli`):
 //   node --test tests/browser/
 // Environment: EDGEGATE_NODE_MODULES (playwright-core), EDGEGATE_COGNITO_LOCAL_URL (b),
 // EDGEGATE_CHROMIUM (default /usr/bin/chromium), EDGEGATE_BIN (default target/debug/edgegate),
@@ -43,7 +43,7 @@ import { fileURLToPath } from 'node:url';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HINT =
   'from the repository root: tests/standins/standins.sh install && tests/standins/standins.sh start && ' +
-  'source target/standins/env && cargo build -p edgegate-infra && node --test tests/browser/';
+  'source target/standins/env && cargo build -p edgegate-cli && node --test tests/browser/';
 const DEEP_PATH = '/releases/1.0.0/hello.txt?build=42&x=a%20b';
 const FILE = readFileSync(path.join(REPO, 'examples/artifacts/releases/1.0.0/hello.txt'));
 const TOKEN_LIFETIME = Number(process.env.EDGEGATE_BROWSER_TOKEN_LIFETIME || 20);
@@ -401,7 +401,7 @@ async function cognito(url, target, body) {
 const jwtPayload = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 
 function configToml({ port, pool, client, cl }) {
-  const pem = path.join(REPO, 'infra/dev/cloudfront-dev-public.pem');
+  const pem = path.join(REPO, 'infra/cli/dev/cloudfront-dev-public.pem');
   return `version = 1
 
 [site]

@@ -202,7 +202,7 @@ pub fn run_json(cmd: Command, input: &Value) -> Value {
 
 /// The `edgegate` binary of this workspace.
 ///
-/// `EDGEGATE_BIN` wins when set. Otherwise cargo builds `edgegate-infra`'s `edgegate` binary
+/// `EDGEGATE_BIN` wins when set. Otherwise cargo builds `edgegate-cli`'s `edgegate` binary
 /// (a no-op when it is up to date; same profile as these tests, same target directory through
 /// the inherited environment) and reports the executable's path, so a stale binary is never
 /// used.
@@ -222,7 +222,7 @@ pub fn edgegate_bin() -> &'static Path {
             "build",
             "--quiet",
             "-p",
-            "edgegate-infra",
+            "edgegate-cli",
             "--bin",
             "edgegate",
             "--message-format=json",
@@ -248,7 +248,7 @@ pub fn edgegate_bin() -> &'static Path {
             .stderr(Stdio::inherit())
             .output()
             .expect("run cargo build");
-        assert!(out.status.success(), "cargo build -p edgegate-infra failed");
+        assert!(out.status.success(), "cargo build -p edgegate-cli failed");
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())

@@ -9,9 +9,9 @@
 //! missing `EDGEGATE_MOTO_URL` fails the tests.
 
 use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
+use edgegate_auth::lambda::{self as auth_lambda, ColdStart};
+use edgegate_aws::{Aws, AwsOptions};
 use edgegate_e2e::{repo_root, test_key, TempDir, START_HINT};
-use edgegate_origin::auth_lambda::{self, ColdStart};
-use edgegate_origin::aws::{Aws, AwsOptions};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -214,7 +214,7 @@ fn function_url_event(path: &str, query: &str, cookies: &[&str]) -> LambdaFuncti
 
 fn query_value(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
-    edgegate_origin::auth::parse_query(query)
+    edgegate_auth::parse_query(query)
         .into_iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v)
@@ -288,7 +288,7 @@ async fn cold_start_reads_secrets_from_moto_and_serves_login() {
     );
     assert!(!location.contains("lambda-url"), "{location}");
     let state_param = query_value(&location, "state").expect("state");
-    let flow = edgegate_origin::auth::state::decode(&state_param, STATE_KEY.as_bytes(), now, 600)
+    let flow = edgegate_auth::state::decode(&state_param, STATE_KEY.as_bytes(), now, 600)
         .expect("state signed with the state key from moto");
     assert_eq!(flow.return_to, "/releases/1.0.0/hello.txt?build=42&x=a%20b");
     assert!(!location.contains(CLIENT_SECRET) && !location.contains(STATE_KEY));

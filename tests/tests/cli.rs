@@ -1,9 +1,9 @@
 //! The `edgegate` binary as an operator uses it: `explain`, `token`, `sign-url`,
 //! `sign-cookies`, `keys new`, error reporting, and `edgegate dev` on a real socket.
 
+use edgegate_cli::load::{self, Source};
 use edgegate_e2e::{edgegate, jwt_part, now, query_params, repo_root, test_key, Standins, TempDir};
 use edgegate_edge::{decide, ViewerRequestEvent};
-use edgegate_infra::load::{self, Source};
 use edgegate_keys::jwt::{self, cognito_issuer, IssuerFormat, JwtValidation};
 use edgegate_keys::sign::SigningKey;
 use edgegate_keys::{Jwks, KeyType, PublicKey, RingVerifier, TokenUse, UnixTime};
@@ -76,8 +76,8 @@ fn dev_gate() -> edgegate_edge::GateConfig {
 }
 
 fn dev_jwks() -> Jwks {
-    // Built from the committed public key, not from edgegate-infra's code.
-    let pem = std::fs::read_to_string(repo_root().join("infra/dev/jwt-dev-public.pem"))
+    // Built from the committed public key, not from edgegate-cli's code.
+    let pem = std::fs::read_to_string(repo_root().join("infra/cli/dev/jwt-dev-public.pem"))
         .expect("dev JWT public key");
     Jwks::single(DEV_KID, PublicKey::from_spki_pem(&pem).expect("PEM")).expect("jwks")
 }
@@ -305,7 +305,7 @@ fn token_output_verifies_with_the_dev_jwks() {
     // Independently: Node's crypto.verify (OpenSSL) accepts the RS256 signatures too.
     let st = Standins::require();
     let pem =
-        std::fs::read_to_string(repo_root().join("infra/dev/jwt-dev-public.pem")).expect("PEM");
+        std::fs::read_to_string(repo_root().join("infra/cli/dev/jwt-dev-public.pem")).expect("PEM");
     let checks: Vec<Value> = [&id, &access, &none]
         .iter()
         .map(|t| {

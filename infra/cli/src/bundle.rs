@@ -1,0 +1,410 @@
+//! `edgegate bundle`: builds `viewer-request.zip`, the Lambda@Edge viewer-request function.
+//!
+//! Contents: `index.js` (the Node.js handler, `index.handler`), `host.js` (the `node:crypto`
+//! signature primitive), the wasm-bindgen `--target nodejs` glue and module built from the
+//! `edge` crate for `wasm32-unknown-unknown` (profile `wasm`: opt-level 2, LTO, stripped), and the baked
+//! `config.json` (validated, public keys inlined) and `jwks.json`. Refuses the dev keys, the
+//! dev user pool and `http`, and any zip above the 150 KB budget (platform limit 1,048,576
+//! bytes for viewer triggers).
+
+use crate::load::{self, Source};
+use crate::local::dev_keys;
+use crate::CliError;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// edgegate's budget for the zip, in bytes.
+pub const BUDGET_BYTES: u64 = 150 * 1024;
+/// Lambda@Edge's limit for viewer-trigger packages, in bytes.
+pub const PLATFORM_LIMIT_BYTES: u64 = 1_048_576;
+
+const INDEX_JS: &str = include_str!("../../../edge/js/index.js");
+const HOST_JS: &str = include_str!("../../../edge/js/host.js");
+
+/// `bundle` options.
+pub struct Args {
+    /// edgegate.toml.
+    pub config: PathBuf,
+    /// JWKS file or URL overriding the config's source.
+    pub jwks: Option<String>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// A prebuilt `edgegate_edge.wasm` (skips the cargo build).
+    pub wasm: Option<PathBuf>,
+    /// A prebuilt `edgegate-auth` binary for `provided.al2023` (skips the musl build).
+    pub auth_binary: Option<PathBuf>,
+}
+
+fn workspace_root() -> PathBuf {
+    // This crate is infra/cli: the workspace is two levels up.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// What a cross build needs, checked before cargo runs so a missing piece is named in one line
+/// (cargo's own failure for a missing target or C compiler is pages long). `rustc_target` must
+/// be installed for the active toolchain (checked with `rustup` when it is on `PATH`);
+/// `c_compiler` (`musl-gcc` for the musl target: ring compiles C) must be on `PATH`. `skip` is
+/// the option that avoids the build.
+///
+/// # Errors
+/// [`CliError::Io`] naming the missing piece and how to install it.
+fn check_build_prerequisites(
+    what: &str,
+    rustc_target: &str,
+    c_compiler: Option<(&str, &str)>,
+    skip: &str,
+) -> Result<(), CliError> {
+    if let Ok(out) = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(workspace_root())
+        .output()
+    {
+        let installed = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() && !installed.lines().any(|l| l.trim() == rustc_target) {
+            return Err(CliError::Io(format!(
+                "{what} needs the Rust target {rustc_target}: run `rustup target add {rustc_target}` (or pass {skip})"
+            )));
+        }
+    }
+    if let Some((compiler, install)) = c_compiler {
+        let on_path = std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join(compiler).is_file())
+        });
+        if !on_path {
+            return Err(CliError::Io(format!(
+                "{what} needs {compiler} on PATH: install it with `{install}` (or pass {skip})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Builds the edge crate for wasm32 and returns the module's path.
+pub fn build_wasm() -> Result<PathBuf, CliError> {
+    let root = workspace_root();
+    if !root.join("edge").join("Cargo.toml").exists() {
+        return Err(CliError::Io(format!(
+            "cannot find the edgegate workspace at {} (run from a checkout, or pass --wasm FILE)",
+            root.display()
+        )));
+    }
+    check_build_prerequisites(
+        "the viewer-request gate",
+        "wasm32-unknown-unknown",
+        None,
+        "--wasm FILE",
+    )?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--locked",
+            "-p",
+            "edgegate-edge",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm",
+        ])
+        .status()
+        .map_err(|e| CliError::Io(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(CliError::Io(
+            "the wasm build failed (see cargo's output above)".into(),
+        ));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target
+        .join("wasm32-unknown-unknown")
+        .join("wasm")
+        .join("edgegate_edge.wasm"))
+}
+
+/// Refuses what must never be deployed: dev keys (by fingerprint), the dev pool, plain http,
+/// and (with `[auth]`) a local Hosted UI or secrets that are not Secrets Manager ARNs.
+pub fn refuse_dev(loaded: &load::Loaded) -> Result<(), CliError> {
+    let doc = &loaded.document;
+    if let Some(auth) = &doc.auth {
+        if !auth.hosted_ui.starts_with("https://") {
+            return Err(CliError::Config(
+                "auth.hosted_ui: only https can be deployed".into(),
+            ));
+        }
+        for (field, value) in [
+            (
+                "auth.secrets.cloudfront_private_key",
+                Some(&auth.secrets.cloudfront_private_key),
+            ),
+            ("auth.secrets.state_key", Some(&auth.secrets.state_key)),
+            (
+                "auth.secrets.client_secret",
+                auth.secrets.client_secret.as_ref(),
+            ),
+        ] {
+            if value.is_some_and(|v| !v.starts_with("arn:")) {
+                return Err(CliError::Config(format!(
+                    "{field}: the deployed function reads Secrets Manager ARNs only"
+                )));
+            }
+        }
+    }
+    if loaded.gate.scheme != "https" {
+        return Err(CliError::Config(
+            "site.scheme: only https can be deployed".into(),
+        ));
+    }
+    if let Some(c) = &doc.cognito {
+        if c.user_pool_id == dev_keys::DEV_USER_POOL_ID {
+            return Err(CliError::Config(
+                "cognito.user_pool_id: the dev user pool cannot be deployed".into(),
+            ));
+        }
+    }
+    for (i, k) in loaded.gate.trusted_keys.iter().enumerate() {
+        if dev_keys::is_dev_key(&k.public_key) {
+            return Err(CliError::Config(format!(
+                "cloudfront.trusted_keys[{i}]: the dev key pair cannot be deployed"
+            )));
+        }
+    }
+    if let Some(jwks) = &loaded.jwks {
+        for kid in jwks.kids() {
+            if jwks.get(kid).is_some_and(dev_keys::is_dev_key) {
+                return Err(CliError::Config(
+                    "cognito JWKS: contains the dev issuer key".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `bundle`, returning the summary to print.
+pub async fn run(args: Args) -> Result<String, CliError> {
+    let loaded = load::load(&Source::File(args.config.clone()), args.jwks.as_deref()).await?;
+    refuse_dev(&loaded)?;
+    let wasm = match &args.wasm {
+        Some(p) => p.clone(),
+        None => build_wasm()?,
+    };
+    let staging = args.out.join("viewer-request");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    }
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
+    bindgen
+        .input_path(&wasm)
+        .out_name("edgegate_edge")
+        .typescript(false)
+        .nodejs(true)
+        .map_err(|e| CliError::Io(format!("wasm-bindgen: {e}")))?;
+    bindgen
+        .generate(&staging)
+        .map_err(|e| CliError::Io(format!("wasm-bindgen: {e}")))?;
+    let write = |name: &str, text: &str| -> Result<(), CliError> {
+        std::fs::write(staging.join(name), text).map_err(|e| CliError::Io(format!("{name}: {e}")))
+    };
+    write("index.js", INDEX_JS)?;
+    write("host.js", HOST_JS)?;
+    write(
+        "config.json",
+        &serde_json::to_string(&loaded.document).map_err(|e| CliError::Io(e.to_string()))?,
+    )?;
+    if let Some(jwks) = &loaded.jwks {
+        write("jwks.json", &jwks.to_json())?;
+    }
+    let zip_path = args.out.join("viewer-request.zip");
+    let size = zip_dir(&staging, &zip_path)?;
+    if size > PLATFORM_LIMIT_BYTES {
+        return Err(CliError::Io(format!(
+            "{} is {size} bytes, over the Lambda@Edge viewer limit of {PLATFORM_LIMIT_BYTES}",
+            zip_path.display()
+        )));
+    }
+    if size > BUDGET_BYTES {
+        return Err(CliError::Io(format!(
+            "{} is {size} bytes, over edgegate's budget of {BUDGET_BYTES}",
+            zip_path.display()
+        )));
+    }
+    let bytes = std::fs::read(&zip_path).map_err(|e| CliError::Io(e.to_string()))?;
+    let digest = edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes));
+    let mut summary = format!(
+        "wrote {} ({size} bytes; budget {BUDGET_BYTES}, platform limit {PLATFORM_LIMIT_BYTES})\nsha256 {digest}\nhandler: index.handler (nodejs20.x or nodejs22.x, 128 MB, viewer-request)",
+        zip_path.display()
+    );
+    if loaded.document.auth.is_some() {
+        summary.push('\n');
+        summary.push_str(&bundle_auth(&loaded, &args)?);
+    }
+    Ok(summary)
+}
+
+/// Builds the origin auth function for Amazon Linux 2023 (static musl, so it loads whatever the
+/// glibc there) unless a binary is given.
+pub fn build_auth_binary() -> Result<PathBuf, CliError> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = "x86_64-unknown-linux-musl";
+    check_build_prerequisites(
+        "the origin auth function ([auth])",
+        target,
+        Some(("musl-gcc", "apt-get install musl-tools")),
+        "--auth-binary FILE",
+    )?;
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            "edgegate-auth",
+            "--bin",
+            "edgegate-auth",
+            "--target",
+            target,
+        ])
+        .status()
+        .map_err(|e| CliError::Io(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(CliError::Io(format!(
+            "the origin function build failed (needs `rustup target add {target}` and Debian's musl-tools)"
+        )));
+    }
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(dir.join(target).join("release").join("edgegate-auth"))
+}
+
+/// `origin-auth.zip`: `bootstrap` (the auth function), `config.json`, `jwks.json`.
+fn bundle_auth(loaded: &load::Loaded, args: &Args) -> Result<String, CliError> {
+    let binary = match &args.auth_binary {
+        Some(p) => p.clone(),
+        None => build_auth_binary()?,
+    };
+    let staging = args.out.join("origin-auth");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    }
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    std::fs::copy(&binary, staging.join("bootstrap"))
+        .map_err(|e| CliError::Io(format!("{}: {e}", binary.display())))?;
+    std::fs::write(
+        staging.join("config.json"),
+        serde_json::to_string(&loaded.document).map_err(|e| CliError::Io(e.to_string()))?,
+    )
+    .map_err(|e| CliError::Io(format!("config.json: {e}")))?;
+    if let Some(jwks) = &loaded.jwks {
+        std::fs::write(staging.join("jwks.json"), jwks.to_json())
+            .map_err(|e| CliError::Io(format!("jwks.json: {e}")))?;
+    }
+    let zip_path = args.out.join("origin-auth.zip");
+    let size = zip_dir(&staging, &zip_path)?;
+    let bytes = std::fs::read(&zip_path).map_err(|e| CliError::Io(e.to_string()))?;
+    let digest = edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes));
+    Ok(format!(
+        "wrote {} ({size} bytes)\nsha256 {digest}\nhandler: bootstrap (provided.al2023, behind a function URL with OAC at /auth/*)",
+        zip_path.display()
+    ))
+}
+
+/// Zips every file of `dir` (sorted, fixed timestamps, deflate) into `zip_path`; returns its size.
+fn zip_dir(dir: &Path, zip_path: &Path) -> Result<u64, CliError> {
+    let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", zip_path.display()));
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let file = std::fs::File::create(zip_path).map_err(io)?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .last_modified_time(zip::DateTime::default());
+    for path in &files {
+        let executable = path.file_name().is_some_and(|n| n == "bootstrap");
+        let options = options.unix_permissions(if executable { 0o755 } else { 0o644 });
+        let name = path
+            .strip_prefix(dir)
+            .map_err(|_| CliError::Io("zip path".into()))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        zip.start_file(name, options)
+            .map_err(|e| CliError::Io(format!("zip: {e}")))?;
+        let data = std::fs::read(path).map_err(io)?;
+        zip.write_all(&data).map_err(io)?;
+    }
+    zip.finish()
+        .map_err(|e| CliError::Io(format!("zip: {e}")))?;
+    std::fs::metadata(zip_path).map(|m| m.len()).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_build_prerequisites;
+
+    #[test]
+    fn prerequisites_missing_rust_target_named_with_install_command_fails() {
+        let result =
+            check_build_prerequisites("the thing", "no-such-target-edgegate", None, "--skip");
+        // Without rustup on PATH the target check is skipped (cargo then reports it).
+        if std::process::Command::new("rustup")
+            .arg("--version")
+            .output()
+            .is_ok()
+        {
+            assert_eq!(
+                result.unwrap_err().to_string(),
+                "the thing needs the Rust target no-such-target-edgegate: run `rustup target add no-such-target-edgegate` (or pass --skip)"
+            );
+        } else {
+            assert!(result.is_ok());
+        }
+    }
+
+    #[test]
+    fn prerequisites_missing_c_compiler_named_with_install_command_fails() {
+        let err = check_build_prerequisites(
+            "the thing",
+            "x86_64-unknown-linux-gnu",
+            Some(("no-such-cc-edgegate", "apt-get install something")),
+            "--skip",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "the thing needs no-such-cc-edgegate on PATH: install it with `apt-get install something` (or pass --skip)"
+        );
+    }
+
+    #[test]
+    fn prerequisites_host_target_present_ok() {
+        assert!(check_build_prerequisites("x", "x86_64-unknown-linux-gnu", None, "--skip").is_ok());
+    }
+}

@@ -1,0 +1,447 @@
+//! `edgegate dev`: the whole system on one machine. Each HTTP request becomes the
+//! viewer-request event, runs through the same `decide` the edge runs, and on Allow is served
+//! from a folder standing in for the private S3 origin.
+
+use crate::load::{self, Source};
+use crate::local::dev_keys;
+use crate::local::origin_fs::{self, full, Body};
+use crate::CliError;
+use edgegate_edge::event::{HeaderEntry, Headers, ViewerRequest};
+use edgegate_edge::Decision;
+use edgegate_keys::sign::{self, SigningPolicy};
+use edgegate_keys::{HashAlgorithm, KeyPairId, RingVerifier, TokenUse, UnixTime};
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use sha2_free::hex_sha256;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+mod sha2_free {
+    /// Hex SHA-256 of bytes, through keys' fingerprint helper (keys owns the hashing).
+    pub(super) fn hex_sha256(data: &[u8]) -> String {
+        edgegate_keys::key::hex(&edgegate_keys::key::sha256(data))
+    }
+}
+
+/// Mints a dev token (Cognito-shaped RS256, signed by the dev issuer).
+pub fn mint_token(
+    user: &str,
+    groups: &[String],
+    token_use: TokenUse,
+    now: u64,
+    expires_in: u64,
+) -> Result<String, CliError> {
+    let issuer = edgegate_keys::jwt::cognito_issuer(
+        edgegate_keys::jwt::IssuerFormat::Original,
+        dev_keys::DEV_REGION,
+        dev_keys::DEV_USER_POOL_ID,
+    );
+    let sub_hex = hex_sha256(user.as_bytes());
+    let sub = format!(
+        "{}-{}-{}-{}-{}",
+        &sub_hex[0..8],
+        &sub_hex[8..12],
+        &sub_hex[12..16],
+        &sub_hex[16..20],
+        &sub_hex[20..32]
+    );
+    let jti = &hex_sha256(format!("{user}:{now}:{}", token_use.as_str()).as_bytes())[..32];
+    let mut claims = serde_json::json!({
+        "sub": sub,
+        "iss": issuer,
+        "token_use": token_use.as_str(),
+        "auth_time": now,
+        "iat": now,
+        "exp": now.saturating_add(expires_in),
+        "jti": jti,
+    });
+    let obj = claims
+        .as_object_mut()
+        .ok_or_else(|| CliError::Io("claims".into()))?;
+    if !groups.is_empty() {
+        obj.insert("cognito:groups".into(), serde_json::json!(groups));
+    }
+    match token_use {
+        TokenUse::Id => {
+            obj.insert("aud".into(), dev_keys::DEV_CLIENT_ID.into());
+            obj.insert("cognito:username".into(), user.into());
+        }
+        TokenUse::Access => {
+            obj.insert("client_id".into(), dev_keys::DEV_CLIENT_ID.into());
+            obj.insert("username".into(), user.into());
+            obj.insert("scope".into(), "openid".into());
+        }
+    }
+    let key = dev_keys::jwt_signing_key().map_err(|e| CliError::Key(e.to_string()))?;
+    sign::sign_jwt_rs256(dev_keys::DEV_KID, &claims, &key).map_err(|e| CliError::Key(e.to_string()))
+}
+
+struct State {
+    root: PathBuf,
+    gate: edgegate_edge::GateConfig,
+    auth: Option<AuthRuntime>,
+    idp: Option<crate::local::idp::DevIdp>,
+}
+
+fn now() -> UnixTime {
+    UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+/// Turns an HTTP request into the viewer-request the edge would see.
+fn viewer_request(
+    req: &Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<ViewerRequest, &'static str> {
+    let mut headers = Headers::new();
+    for (name, value) in req.headers() {
+        let value = value.to_str().map_err(|_| "header_not_ascii")?;
+        headers
+            .entry(name.as_str().to_string())
+            .or_default()
+            .push(HeaderEntry {
+                key: Some(name.as_str().to_string()),
+                value: value.to_string(),
+            });
+    }
+    if !headers.contains_key("host") {
+        if let Some(authority) = req.uri().authority() {
+            headers.entry("host".into()).or_default().push(HeaderEntry {
+                key: Some("Host".into()),
+                value: authority.as_str().to_string(),
+            });
+        }
+    }
+    Ok(ViewerRequest {
+        client_ip: peer.ip().to_string(),
+        method: req.method().as_str().to_string(),
+        uri: req.uri().path().to_string(),
+        querystring: req.uri().query().unwrap_or_default().to_string(),
+        headers,
+        other: Default::default(),
+    })
+}
+
+fn cf_to_hyper(cf: edgegate_edge::CfResponse) -> Response<Body> {
+    let status = cf.status.parse::<u16>().unwrap_or(500);
+    let mut builder = Response::builder().status(status);
+    for entries in cf.headers.values() {
+        for h in entries {
+            builder = builder.header(h.key.as_deref().unwrap_or_default(), &h.value);
+        }
+    }
+    builder
+        .body(full(cf.body.unwrap_or_default()))
+        .unwrap_or_else(|_| Response::new(full("error\n")))
+}
+
+fn auth_to_hyper(r: edgegate_auth::Response) -> Response<Body> {
+    let mut builder = Response::builder().status(r.status);
+    for (n, v) in &r.headers {
+        builder = builder.header(n, v);
+    }
+    for c in &r.set_cookies {
+        builder = builder.header("Set-Cookie", c);
+    }
+    builder
+        .body(full(r.body))
+        .unwrap_or_else(|_| Response::new(full("error\n")))
+}
+
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    use http_body_util::BodyExt;
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+
+    // The development Hosted UI stand-in (not behind the gate, like Cognito's own domain).
+    if let (Some(idp), Some(below)) = (&state.idp, path.strip_prefix(crate::local::idp::MOUNT)) {
+        let query = req.uri().query().unwrap_or_default().to_string();
+        let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)
+            .collect()
+            .await
+        {
+            Ok(b) => String::from_utf8(b.to_bytes().to_vec()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let r = idp.handle(&method, below, &query, &body, now().as_secs());
+        let mut builder = Response::builder().status(r.status);
+        for (n, v) in &r.headers {
+            builder = builder.header(n, v);
+        }
+        let response = builder
+            .body(full(r.body))
+            .unwrap_or_else(|_| Response::new(full("error\n")));
+        println!(
+            "{method} {path} {} dev_idp - {:.1}ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        return Ok(response);
+    }
+
+    let (response, reason, detail) = match viewer_request(&req, peer) {
+        Err(detail) => {
+            let mut r = Response::new(full("bad_request\n"));
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            (r, "bad_request", detail)
+        }
+        Ok(viewer) => {
+            let decision = edgegate_edge::decide(&viewer, &state.gate, &RingVerifier, now());
+            let reason = decision.reason().as_str();
+            let detail = decision.detail();
+            let response = match decision {
+                Decision::Allow(forward) if forward.route == edgegate_edge::config::AUTH_PREFIX => {
+                    match &state.auth {
+                        Some(rt) => {
+                            let auth = edgegate_auth::Auth {
+                                settings: &rt.settings,
+                                secrets: &rt.secrets,
+                                verifier: &RingVerifier,
+                            };
+                            let request = edgegate_auth::AuthRequest {
+                                method: &forward.request.method,
+                                path: &forward.request.uri,
+                                query: &forward.request.querystring,
+                                cookie_headers: forward.request.header_values("cookie").collect(),
+                            };
+                            let r = edgegate_auth::shell::run(
+                                &auth,
+                                &rt.client,
+                                &request,
+                                now().as_secs(),
+                                &rt.rng,
+                            )
+                            .await;
+                            auth_to_hyper(r)
+                        }
+                        None => {
+                            let mut r = Response::new(full("sign-in is not configured\n"));
+                            *r.status_mut() = StatusCode::NOT_FOUND;
+                            r
+                        }
+                    }
+                }
+                Decision::Allow(forward) => {
+                    origin_fs::serve(
+                        &state.root,
+                        &forward.request.uri,
+                        &forward.request.method,
+                        req.headers(),
+                    )
+                    .await
+                }
+                Decision::Deny(denial) => cf_to_hyper(denial.to_response()),
+                Decision::Redirect(redirect) => cf_to_hyper(redirect.to_response()),
+            };
+            (response, reason, detail)
+        }
+    };
+    // One line per request; the path only (never the query, which may hold a signature).
+    println!(
+        "{method} {} {} {reason} {detail} {:.1}ms",
+        path.chars().take(200).collect::<String>(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(response)
+}
+
+/// The dev state key (DEV-ONLY, not secret).
+pub const DEV_STATE_KEY: &str = "edgegate-dev-state-key-not-a-secret-0123456789";
+
+/// Resolves a secret reference for local runs: `dev:` (the committed dev material), `file:`
+/// (relative to the config file), `arn:` (AWS Secrets Manager, standard credential chain).
+pub async fn resolve_secret(
+    reference: &str,
+    base: Option<&std::path::Path>,
+    field: &str,
+) -> Result<String, CliError> {
+    if let Some(name) = reference.strip_prefix("dev:") {
+        return match name {
+            "cloudfront-private-key" => Ok(dev_keys::CLOUDFRONT_DEV_PRIVATE_PEM.to_string()),
+            "state-key" => Ok(DEV_STATE_KEY.to_string()),
+            _ => Err(CliError::Config(format!(
+                "{field}: unknown dev secret {name}"
+            ))),
+        };
+    }
+    if let Some(path) = reference.strip_prefix("file:") {
+        let p = match base {
+            Some(b) => b.join(path),
+            None => PathBuf::from(path),
+        };
+        return std::fs::read_to_string(&p)
+            .map_err(|e| CliError::Config(format!("{field}: {}: {e}", p.display())));
+    }
+    if reference.starts_with("arn:") {
+        let aws = edgegate_aws::Aws::load(&Default::default())
+            .await
+            .map_err(|e| CliError::Config(format!("{field}: {e}")))?;
+        return edgegate_aws::secret_string(&aws, reference)
+            .await
+            .map_err(|e| CliError::Config(format!("{field}: {e}")));
+    }
+    Err(CliError::Config(format!(
+        "{field}: unsupported secret reference"
+    )))
+}
+
+struct AuthRuntime {
+    settings: edgegate_auth::AuthSettings,
+    secrets: edgegate_auth::Secrets,
+    client: reqwest::Client,
+    rng: sign::SystemRandom,
+}
+
+async fn auth_runtime(
+    loaded: &load::Loaded,
+    base: Option<&std::path::Path>,
+) -> Result<Option<AuthRuntime>, CliError> {
+    let Some(auth) = &loaded.document.auth else {
+        return Ok(None);
+    };
+    let settings = edgegate_auth::AuthSettings::new(&loaded.document, &loaded.gate)
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    let key = resolve_secret(
+        &auth.secrets.cloudfront_private_key,
+        base,
+        "auth.secrets.cloudfront_private_key",
+    )
+    .await?;
+    let state_key = resolve_secret(&auth.secrets.state_key, base, "auth.secrets.state_key").await?;
+    let client_secret = match &auth.secrets.client_secret {
+        Some(r) => Some(resolve_secret(r, base, "auth.secrets.client_secret").await?),
+        None => None,
+    };
+    let secrets = edgegate_auth::Secrets::from_values(&key, &state_key, client_secret, &settings)
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    let client =
+        edgegate_auth::shell::client().map_err(|e| CliError::Io(format!("http client: {e}")))?;
+    Ok(Some(AuthRuntime {
+        settings,
+        secrets,
+        client,
+        rng: sign::SystemRandom::new(),
+    }))
+}
+
+/// Runs the dev server until Ctrl-C.
+pub async fn run(
+    root: PathBuf,
+    config: Option<PathBuf>,
+    addr: SocketAddr,
+    jwks: Option<String>,
+    token_lifetime: u64,
+) -> Result<(), CliError> {
+    if !root.is_dir() {
+        return Err(CliError::Io(format!(
+            "--root {}: not a folder",
+            root.display()
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::Io(format!("cannot listen on {addr}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Io(format!("cannot listen on {addr}: {e}")))?;
+    let source = match &config {
+        Some(p) => Source::File(p.clone()),
+        None => Source::DevAt(addr.to_string()),
+    };
+    let loaded = load::load(&source, jwks.as_deref()).await?;
+    let base_dir = config
+        .as_ref()
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf));
+    let auth = auth_runtime(&loaded, base_dir.as_deref()).await?;
+    let base = format!("{}://{}", loaded.gate.scheme, addr);
+    println!(
+        "edgegate dev: serving {} on http://{addr} ({})",
+        root.display(),
+        if config.is_none() {
+            "dev issuer, dev key pair"
+        } else {
+            "config file"
+        }
+    );
+    let idp = if config.is_none() {
+        print_walkthrough(&base)?;
+        println!("  browser: open {base}/releases/1.0.0/hello.txt to sign in through the dev Hosted UI stand-in (users alice, bob, carol)");
+        Some(crate::local::idp::DevIdp::new(base.clone(), token_lifetime))
+    } else {
+        None
+    };
+    let state = Arc::new(State {
+        root,
+        gate: loaded.gate,
+        auth,
+        idp,
+    });
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(state.clone(), req, peer));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            _ = tokio::signal::ctrl_c() => {
+                println!("edgegate dev: stopped");
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn print_walkthrough(base: &str) -> Result<(), CliError> {
+    let now = now().as_secs();
+    let alice = mint_token(
+        "alice",
+        &["downloaders".to_string()],
+        TokenUse::Access,
+        now,
+        3600,
+    )?;
+    let bob = mint_token("bob", &[], TokenUse::Access, now, 3600)?;
+    let key = dev_keys::cloudfront_signing_key().map_err(|e| CliError::Key(e.to_string()))?;
+    let kpid: KeyPairId = dev_keys::DEV_KEY_PAIR_ID
+        .parse()
+        .map_err(|e: edgegate_keys::KeyError| CliError::Key(e.to_string()))?;
+    let rng = ring::rand::SystemRandom::new();
+    let file = format!("{base}/releases/1.0.0/hello.txt");
+    let signed = sign::sign_url(
+        &format!("{base}/shared/notes.txt"),
+        &SigningPolicy::Canned {
+            expires: now + 3600,
+        },
+        &kpid,
+        &key,
+        HashAlgorithm::Sha256,
+        &rng,
+    )
+    .map_err(|e| CliError::Key(e.to_string()))?;
+    println!("  curl -i {file}                                   -> 401");
+    println!("  curl -i -H \"Authorization: Bearer {alice}\" {file}   -> 200");
+    println!("  curl -i -H \"Authorization: Bearer {bob}\" {file}   -> 403");
+    println!("  curl -i '{signed}'   -> 200");
+    println!("  curl -i {base}/public/README.txt   -> 200");
+    println!("(tokens and the signed URL are valid for 1 hour; mint more with `edgegate token` and `edgegate sign-url`)");
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! The origin auth function on AWS Lambda (`provided.al2023`, behind a Lambda function URL with
+//! CloudFront Origin Access Control): cold start reads `config.json` and `jwks.json` from the
+//! package and the secrets from AWS Secrets Manager, once; each invocation turns the function
+//! URL event into an [`AuthRequest`], runs [`crate::shell::run`], and returns the response
+//! with every `Set-Cookie` as its own `cookies` entry.
+
+use crate::{Auth, AuthRequest, AuthSettings, Secrets};
+use aws_lambda_events::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use edgegate_edge::{ConfigDocument, GateConfig};
+use edgegate_keys::sign::SystemRandom;
+use edgegate_keys::{Jwks, RingVerifier};
+use std::path::{Path, PathBuf};
+
+/// Everything built once per container.
+pub struct ColdStart {
+    /// Settings.
+    pub settings: AuthSettings,
+    /// Secrets.
+    pub secrets: Secrets,
+    /// Cognito HTTP client.
+    pub client: reqwest::Client,
+    /// Randomness.
+    pub rng: SystemRandom,
+}
+
+/// Why the function cannot start (one line, no secret values).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+/// The folder holding `config.json` and `jwks.json`: `$LAMBDA_TASK_ROOT`, else the binary's folder.
+pub fn package_dir() -> PathBuf {
+    std::env::var_os("LAMBDA_TASK_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+        })
+        .unwrap_or_default()
+}
+
+/// Loads the baked configuration and JWKS from `dir`.
+///
+/// # Errors
+/// [`StartError`] naming the file or field.
+pub fn load_config(dir: &Path) -> Result<(ConfigDocument, GateConfig, AuthSettings), StartError> {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).map_err(|e| StartError(format!("{name}: {e}")))
+    };
+    let doc: ConfigDocument = serde_json::from_str(&read("config.json")?)
+        .map_err(|e| StartError(format!("config.json: {e}")))?;
+    let jwks = Jwks::parse(read("jwks.json")?.as_bytes())
+        .map_err(|e| StartError(format!("jwks.json: {e}")))?;
+    let gate = GateConfig::from_document(&doc, Some(jwks))
+        .map_err(|e| StartError(format!("config.json: {e}")))?;
+    let settings =
+        AuthSettings::new(&doc, &gate).map_err(|e| StartError(format!("config.json: {e}")))?;
+    Ok((doc, gate, settings))
+}
+
+/// Reads one secret from Secrets Manager (`arn:` references only: `file:` and `dev:` are for
+/// local runs and refused here).
+async fn secret(
+    aws: &edgegate_aws::Aws,
+    reference: &str,
+    field: &str,
+) -> Result<String, StartError> {
+    if !reference.starts_with("arn:") {
+        return Err(StartError(format!(
+            "{field}: only Secrets Manager ARNs are allowed in the deployed function"
+        )));
+    }
+    edgegate_aws::secret_string(aws, reference)
+        .await
+        .map_err(|e| StartError(format!("{field}: {e}")))
+}
+
+/// The cold start: configuration from `dir`, secrets from Secrets Manager (endpoint override
+/// `endpoint_url`, for tests against a stand-in).
+///
+/// # Errors
+/// [`StartError`].
+pub async fn cold_start(dir: &Path, endpoint_url: Option<String>) -> Result<ColdStart, StartError> {
+    let (doc, gate, settings) = load_config(dir)?;
+    // The committed dev material must never run deployed.
+    if doc
+        .cognito
+        .as_ref()
+        .is_some_and(|c| c.user_pool_id == edgegate_keys::dev::DEV_USER_POOL_ID)
+    {
+        return Err(StartError(
+            "cognito.user_pool_id: the dev user pool cannot be deployed".into(),
+        ));
+    }
+    if gate
+        .trusted_keys
+        .iter()
+        .any(|k| edgegate_keys::dev::is_dev_key(&k.public_key))
+    {
+        return Err(StartError(
+            "cloudfront.trusted_keys: the dev key pair cannot be deployed".into(),
+        ));
+    }
+    if let Some(c) = &gate.cognito {
+        if c.jwks
+            .kids()
+            .any(|kid| c.jwks.get(kid).is_some_and(edgegate_keys::dev::is_dev_key))
+        {
+            return Err(StartError(
+                "cognito JWKS: contains the dev issuer key".into(),
+            ));
+        }
+    }
+    let options = edgegate_aws::AwsOptions {
+        endpoint_url,
+        ..Default::default()
+    };
+    let aws = edgegate_aws::Aws::load(&options)
+        .await
+        .map_err(|e| StartError(format!("aws: {e}")))?;
+    let refs = settings.secret_refs.clone();
+    let key = secret(
+        &aws,
+        &refs.cloudfront_private_key,
+        "auth.secrets.cloudfront_private_key",
+    )
+    .await?;
+    let state_key = secret(&aws, &refs.state_key, "auth.secrets.state_key").await?;
+    let client_secret = match &refs.client_secret {
+        Some(r) => Some(secret(&aws, r, "auth.secrets.client_secret").await?),
+        None => None,
+    };
+    let secrets = Secrets::from_values(&key, &state_key, client_secret, &settings)
+        .map_err(|e| StartError(e.to_string()))?;
+    let client = crate::shell::client().map_err(|e| StartError(format!("http client: {e}")))?;
+    Ok(ColdStart {
+        settings,
+        secrets,
+        client,
+        rng: SystemRandom::new(),
+    })
+}
+
+/// Handles one function URL event.
+pub async fn handle(
+    cold: &ColdStart,
+    event: LambdaFunctionUrlRequest,
+    now: u64,
+) -> LambdaFunctionUrlResponse {
+    let method = event
+        .request_context
+        .http
+        .method
+        .clone()
+        .unwrap_or_default();
+    let path = event.raw_path.clone().unwrap_or_default();
+    let query = event.raw_query_string.clone().unwrap_or_default();
+    let mut cookie_headers: Vec<String> = event.cookies.clone().unwrap_or_default();
+    for v in event.headers.get_all("cookie") {
+        if let Ok(v) = v.to_str() {
+            cookie_headers.push(v.to_string());
+        }
+    }
+    let request = AuthRequest {
+        method: &method,
+        path: &path,
+        query: &query,
+        cookie_headers: cookie_headers.iter().map(String::as_str).collect(),
+    };
+    let auth = Auth {
+        settings: &cold.settings,
+        secrets: &cold.secrets,
+        verifier: &RingVerifier,
+    };
+    let response = crate::shell::run(&auth, &cold.client, &request, now, &cold.rng).await;
+    // One line per request: endpoint and status, never a cookie, code or token.
+    println!(
+        "{}",
+        serde_json::json!({"path": path.chars().take(64).collect::<String>(), "status": response.status})
+    );
+    let mut headers = http::HeaderMap::new();
+    for (n, v) in &response.headers {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::try_from(n.as_str()),
+            http::HeaderValue::try_from(v.as_str()),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    let mut out = LambdaFunctionUrlResponse::default();
+    out.status_code = i64::from(response.status);
+    out.headers = headers;
+    out.cookies = response.set_cookies;
+    out.body = if response.body.is_empty() {
+        None
+    } else {
+        Some(response.body)
+    };
+    out.is_base64_encoded = false;
+    out
+}

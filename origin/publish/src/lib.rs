@@ -1,0 +1,46 @@
+//! # edgegate-publish: the release publisher
+//!
+//! What feeds the private origin behind CloudFront: `edgegate publish`, `edgegate channel set`
+//! and `edgegate releases list` (the CLI is the shell that parses their options). The AWS SDK
+//! configuration comes from `edgegate-aws`; the `/auth/*` function is `edgegate-auth`.
+//!
+//! ## Pure core, thin shell
+//!
+//! - Pure (no I/O, no clock): [`names`] (file name -> key -> the URL path viewers request, and
+//!   the refusal rules shared with the gate), [`settings`] (validated bucket, prefix, version,
+//!   channel; the `[publish]` config section), [`manifest`] (the manifest and channel pointer
+//!   documents), [`plan`] (upload / skip / replace / delete per object, single PUT or
+//!   multipart and the part size, the immutability decision, the channel pointer).
+//! - Shell: [`scan`] (folder walk, hashing), [`store`] (the S3 and CloudFront clients and
+//!   calls),
+//!   [`publisher`] (the steps, in order), [`progress`] (a bar on a terminal, lines otherwise).
+//!
+//! ## What a publish guarantees
+//!
+//! - Every refused file name is reported before anything is uploaded.
+//! - Every object carries its whole-file SHA-256 as `x-amz-meta-sha256`; single PUTs send
+//!   `x-amz-checksum-sha256` and multipart uploads a SHA-256 per part, which S3 verifies.
+//! - `manifest.json` is written last, after every upload succeeded: a release without its
+//!   manifest is incomplete, and a channel is only ever pointed at a complete release.
+//! - A rerun skips objects already present with the same SHA-256 (resume).
+//! - A complete release is immutable: the same content is a no-op, other content is refused
+//!   unless `--force` (which deletes the manifest first, replaces, rewrites the manifest and
+//!   invalidates `<prefix><VERSION>/*`).
+//! - Memory does not depend on file sizes: files are hashed and uploaded as streams with fixed
+//!   buffers, at most `--concurrency` requests in flight.
+//!
+//! Objects are assumed to be served at `/` + their key (no CloudFront origin path); leftover
+//! parts of an interrupted multipart upload are aborted when possible, otherwise a bucket
+//! lifecycle rule (AbortIncompleteMultipartUpload) removes them.
+
+pub mod error;
+pub mod manifest;
+pub mod names;
+pub mod plan;
+pub mod progress;
+pub mod publisher;
+pub mod scan;
+pub mod settings;
+pub mod store;
+
+pub use error::Error;
