@@ -8,7 +8,6 @@
 //! bytes for viewer triggers).
 
 use crate::load::{self, Source};
-use crate::local::dev_keys;
 use crate::CliError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -129,63 +128,11 @@ pub fn build_wasm() -> Result<PathBuf, CliError> {
         .join("edgegate_edge.wasm"))
 }
 
-/// Refuses what must never be deployed: dev keys (by fingerprint), the dev pool, plain http,
-/// and (with `[auth]`) a local Hosted UI or secrets that are not Secrets Manager ARNs.
+/// Refuses what must never be deployed ([`edgegate_edge::config::deployable`]: dev keys by
+/// fingerprint, the dev pool, plain http, local secret references).
 pub fn refuse_dev(loaded: &load::Loaded) -> Result<(), CliError> {
-    let doc = &loaded.document;
-    if let Some(auth) = &doc.auth {
-        if !auth.hosted_ui.starts_with("https://") {
-            return Err(CliError::Config(
-                "auth.hosted_ui: only https can be deployed".into(),
-            ));
-        }
-        for (field, value) in [
-            (
-                "auth.secrets.cloudfront_private_key",
-                Some(&auth.secrets.cloudfront_private_key),
-            ),
-            ("auth.secrets.state_key", Some(&auth.secrets.state_key)),
-            (
-                "auth.secrets.client_secret",
-                auth.secrets.client_secret.as_ref(),
-            ),
-        ] {
-            if value.is_some_and(|v| !v.starts_with("arn:")) {
-                return Err(CliError::Config(format!(
-                    "{field}: the deployed function reads Secrets Manager ARNs only"
-                )));
-            }
-        }
-    }
-    if loaded.gate.scheme != "https" {
-        return Err(CliError::Config(
-            "site.scheme: only https can be deployed".into(),
-        ));
-    }
-    if let Some(c) = &doc.cognito {
-        if c.user_pool_id == dev_keys::DEV_USER_POOL_ID {
-            return Err(CliError::Config(
-                "cognito.user_pool_id: the dev user pool cannot be deployed".into(),
-            ));
-        }
-    }
-    for (i, k) in loaded.gate.trusted_keys.iter().enumerate() {
-        if dev_keys::is_dev_key(&k.public_key) {
-            return Err(CliError::Config(format!(
-                "cloudfront.trusted_keys[{i}]: the dev key pair cannot be deployed"
-            )));
-        }
-    }
-    if let Some(jwks) = &loaded.jwks {
-        for kid in jwks.kids() {
-            if jwks.get(kid).is_some_and(dev_keys::is_dev_key) {
-                return Err(CliError::Config(
-                    "cognito JWKS: contains the dev issuer key".into(),
-                ));
-            }
-        }
-    }
-    Ok(())
+    edgegate_edge::config::deployable(&loaded.document, &loaded.gate)
+        .map_err(|e| CliError::Config(e.to_string()))
 }
 
 /// Runs `bundle`, returning the summary to print.
@@ -220,7 +167,8 @@ pub async fn run(args: Args) -> Result<String, CliError> {
     write("host.js", HOST_JS)?;
     write(
         "config.json",
-        &serde_json::to_string(&loaded.document).map_err(|e| CliError::Io(e.to_string()))?,
+        &serde_json::to_string(&loaded.document.baked())
+            .map_err(|e| CliError::Io(e.to_string()))?,
     )?;
     if let Some(jwks) = &loaded.jwks {
         write("jwks.json", &jwks.to_json())?;
@@ -307,7 +255,7 @@ fn bundle_auth(loaded: &load::Loaded, args: &Args) -> Result<String, CliError> {
         .map_err(|e| CliError::Io(format!("{}: {e}", binary.display())))?;
     std::fs::write(
         staging.join("config.json"),
-        serde_json::to_string(&loaded.document).map_err(|e| CliError::Io(e.to_string()))?,
+        serde_json::to_string(&loaded.document.baked()).map_err(|e| CliError::Io(e.to_string()))?,
     )
     .map_err(|e| CliError::Io(format!("config.json: {e}")))?;
     if let Some(jwks) = &loaded.jwks {
@@ -367,6 +315,79 @@ fn zip_dir(dir: &Path, zip_path: &Path) -> Result<u64, CliError> {
 #[cfg(test)]
 mod tests {
     use super::check_build_prerequisites;
+    use crate::local::dev_keys;
+    use edgegate_edge::config::{deployable, ConfigDocument};
+    use edgegate_edge::GateConfig;
+
+    fn first_refusal(doc: &ConfigDocument) -> Option<String> {
+        let jwks = doc.cognito.as_ref().map(|_| dev_keys::jwks().unwrap());
+        // A reference of no known kind is already refused by validation.
+        GateConfig::from_document(doc, jwks)
+            .and_then(|gate| deployable(doc, &gate))
+            .err()
+            .map(|e| e.field)
+    }
+
+    /// Every kind of local-only material is refused, each naming its field, until none is left:
+    /// the dev config is mended one refusal at a time.
+    #[test]
+    fn deployable_refuses_each_kind_of_dev_material_in_turn_fails() {
+        let mut doc: ConfigDocument = toml::from_str(&dev_keys::DEV_CONFIG.replace(
+            "public_key_file = \"cloudfront-dev-public.pem\"",
+            &format!("public_key = {:?}", dev_keys::CLOUDFRONT_DEV_PUBLIC_PEM),
+        ))
+        .unwrap();
+        doc.cognito.as_mut().unwrap().jwks_file = None;
+        assert_eq!(first_refusal(&doc).as_deref(), Some("site.scheme"));
+        doc.site.scheme = None;
+        doc.site.domain = "downloads.example.com".into();
+        assert_eq!(first_refusal(&doc).as_deref(), Some("auth.hosted_ui"));
+        let auth = doc.auth.as_mut().unwrap();
+        auth.hosted_ui = "https://auth.example.com".into();
+        assert_eq!(
+            first_refusal(&doc).as_deref(),
+            Some("auth.secrets.cloudfront_private_key")
+        );
+        let auth = doc.auth.as_mut().unwrap();
+        auth.secrets.cloudfront_private_key =
+            "arn:aws:secretsmanager:us-east-1:111122223333:secret:cf".into();
+        assert_eq!(
+            first_refusal(&doc).as_deref(),
+            Some("auth.secrets.state_key")
+        );
+        // A file: reference is for local runs too; an ARN of another service is no secret.
+        for local in [
+            "file:state.key",
+            "arn:aws:ssm:us-east-1:111122223333:parameter/x",
+        ] {
+            doc.auth.as_mut().unwrap().secrets.state_key = local.into();
+            let gate_ok = first_refusal(&doc);
+            assert_eq!(
+                gate_ok.as_deref(),
+                Some("auth.secrets.state_key"),
+                "{local}"
+            );
+        }
+        doc.auth.as_mut().unwrap().secrets.state_key =
+            "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:state".into();
+        assert_eq!(first_refusal(&doc).as_deref(), Some("cognito.user_pool_id"));
+        doc.cognito.as_mut().unwrap().user_pool_id = "us-east-1_Prod123".into();
+        assert_eq!(
+            first_refusal(&doc).as_deref(),
+            Some("cloudfront.trusted_keys[0]")
+        );
+        let fresh =
+            edgegate_keys::sign::generate_ecdsa_p256(&edgegate_keys::sign::SystemRandom::new())
+                .unwrap();
+        doc.cloudfront.as_mut().unwrap().trusted_keys[0].public_key =
+            Some(fresh.public_key.to_spki_pem());
+        assert_eq!(first_refusal(&doc).as_deref(), Some("cognito JWKS"));
+        // Without Cognito (and so without sign-in) nothing local is left.
+        doc.cognito = None;
+        doc.auth = None;
+        doc.routes.retain(|r| r.prefix != "/releases");
+        assert_eq!(first_refusal(&doc), None);
+    }
 
     #[test]
     fn prerequisites_missing_rust_target_named_with_install_command_fails() {

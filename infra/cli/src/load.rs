@@ -37,11 +37,51 @@ pub fn parse_document(text: &str, origin: &str) -> Result<ConfigDocument, CliErr
                 let before = text.get(..span.start).unwrap_or_default();
                 let line = before.matches('\n').count() + 1;
                 let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                format!(" (line {line}, column {col})")
+                match key_at(text, span.start) {
+                    Some(key) => format!(" (line {line}, column {col}, {key})"),
+                    None => format!(" (line {line}, column {col})"),
+                }
             })
             .unwrap_or_default();
         CliError::Config(format!("{origin}{at}: {msg}"))
     })
+}
+
+/// The dotted name of the key whose line holds byte `offset` of a TOML text
+/// (`publish.bucket`): the nearest `[table]` / `[[array]]` header above it and the bare key
+/// before the `=`. `None` when the line holds no `key =` (or the key is quoted or dotted
+/// oddly), so an error then names only the position.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let bare = |k: &str| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+    };
+    if !bare(key) {
+        return None;
+    }
+    let table = before
+        .get(..line_start)?
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|h| {
+            h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim()
+                .to_string()
+        });
+    match table {
+        Some(t) if bare(&t) => Some(format!("{t}.{key}")),
+        Some(_) => None,
+        None => Some(key.to_string()),
+    }
 }
 
 /// Loads a configuration from `source` (TOML; a `.json` file is read as the same document in
@@ -153,5 +193,28 @@ pub async fn fetch_or_read(src: &str) -> Result<String, CliError> {
             .map_err(|e| CliError::Config(format!("JWKS fetch from {src}: {e}")))
     } else {
         std::fs::read_to_string(src).map_err(|e| CliError::Config(format!("JWKS file {src}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_document;
+
+    /// A wrong type or an unknown key in any section is refused when the document is read, with
+    /// the position and the key (the typed schema: `[publish]` and `[stack]` included).
+    #[test]
+    fn document_wrong_type_or_unknown_key_names_position_and_key_fails() {
+        let base = "version = 1\nroutes = []\n[site]\ndomain = \"d.example.com\"\n";
+        for (extra, expect) in [
+            ("[publish]\nbucket = 3\n", "line 6, column 10, publish.bucket)"),
+            ("[publish]\nbukket = \"x\"\n", "bukket"),
+            ("[stack]\nname = \"x\"\nhosted_ui_domain_prefix = \"p\"\ncloudfront_keys = {}\nmfa = 1\n", "stack.mfa)"),
+            ("[stack]\nnmae = \"x\"\n", "nmae"),
+        ] {
+            let text = format!("{base}{extra}");
+            let e = parse_document(&text, "edgegate.toml").unwrap_err().to_string();
+            assert!(e.contains(expect), "{extra:?}: {e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+        }
     }
 }

@@ -147,7 +147,7 @@ pub fn publish_config(path: Option<&Path>) -> Result<PublishConfig, CliError> {
     } else {
         crate::load::parse_document(&text, &path.display().to_string())?
     };
-    PublishConfig::from_value(doc.publish.as_ref()).map_err(setting)
+    PublishConfig::from_doc(doc.publish.as_ref()).map_err(setting)
 }
 
 fn resolve(args: &TargetArgs) -> Result<(Target, AwsOptions), CliError> {

@@ -42,12 +42,10 @@
 //! ```
 
 use crate::load::{self, Source};
-use crate::local::dev_keys;
 use crate::{bundle, CliError};
-use edgegate_edge::config::AccessKind;
+use edgegate_edge::config::{AccessKind, StackDoc};
 use edgegate_edge::ConfigDocument;
 use edgegate_keys::PublicKey;
-use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -81,60 +79,6 @@ pub struct ParamsArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-}
-
-/// `[stack]`, as written.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StackDoc {
-    /// Name prefix of the stacks and of the named resources.
-    pub name: String,
-    /// The home region (identity and origin stacks); defaults to `[cognito].region`.
-    #[serde(default)]
-    pub region: Option<String>,
-    /// Cognito prefix domain of the Hosted UI.
-    pub hosted_ui_domain_prefix: String,
-    /// An existing ACM certificate in us-east-1 (else the edge stack creates one).
-    #[serde(default)]
-    pub certificate_arn: Option<String>,
-    /// The Route 53 hosted zone of the site's domain.
-    #[serde(default)]
-    pub hosted_zone_id: Option<String>,
-    /// CloudFront price class.
-    #[serde(default)]
-    pub price_class: Option<String>,
-    /// Retention of the function log groups, days.
-    #[serde(default)]
-    pub log_retention_days: Option<u32>,
-    /// Retention of the access logs, days.
-    #[serde(default)]
-    pub access_log_retention_days: Option<u32>,
-    /// Confidential app client (default true).
-    #[serde(default)]
-    pub client_secret: Option<bool>,
-    /// `off`, `optional` (default) or `on`.
-    #[serde(default)]
-    pub mfa: Option<String>,
-    /// ID and access token lifetime, minutes (default 60).
-    #[serde(default)]
-    pub id_token_validity_minutes: Option<u32>,
-    /// Refresh token lifetime, days (default 30).
-    #[serde(default)]
-    pub refresh_token_validity_days: Option<u32>,
-    /// The trusted-key slots.
-    pub cloudfront_keys: KeySlotsDoc,
-}
-
-/// `[stack.cloudfront_keys]`: PEM files of the CloudFront public keys in slots A and B.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeySlotsDoc {
-    /// Slot A.
-    #[serde(default)]
-    pub a: Option<String>,
-    /// Slot B.
-    #[serde(default)]
-    pub b: Option<String>,
 }
 
 /// A public key in a slot, loaded.
@@ -333,13 +277,12 @@ struct Stack {
 }
 
 fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
-    let value = doc.stack.clone().ok_or_else(|| {
+    let s: StackDoc = doc.stack.clone().ok_or_else(|| {
         cfg(
             "stack",
             "missing: add a [stack] table (name, hosted_ui_domain_prefix, cloudfront_keys)",
         )
     })?;
-    let s: StackDoc = serde_json::from_value(value).map_err(|e| cfg("stack", e))?;
     let n = &s.name;
     if n.len() < 3
         || n.len() > 40
@@ -470,9 +413,8 @@ fn slot_keys(pems: &(Option<String>, Option<String>)) -> Result<Vec<SlotKey>, Cl
         let Some(pem) = pem else { continue };
         let field = format!("stack.cloudfront_keys.{}", slot.to_ascii_lowercase());
         let key = PublicKey::from_spki_pem(pem).map_err(|e| cfg(&field, e))?;
-        if dev_keys::is_dev_key(&key) {
-            return Err(cfg(&field, "the dev key pair cannot be deployed"));
-        }
+        edgegate_edge::config::deployable_key(&field, &key)
+            .map_err(|e| CliError::Config(e.to_string()))?;
         out.push(SlotKey { slot, key });
     }
     if let [a, b] = out.as_slice() {
@@ -1349,7 +1291,7 @@ mod tests {
     #[test]
     fn dev_key_in_a_slot_fails() {
         let mut inputs = full_inputs();
-        inputs.slot_pems.0 = Some(dev_keys::CLOUDFRONT_DEV_PUBLIC_PEM.to_string());
+        inputs.slot_pems.0 = Some(crate::local::dev_keys::CLOUDFRONT_DEV_PUBLIC_PEM.to_string());
         let err = render(&example_doc(), &inputs).unwrap_err().to_string();
         assert!(err.contains("stack.cloudfront_keys.a"), "{err}");
     }

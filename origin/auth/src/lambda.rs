@@ -8,6 +8,7 @@ use crate::{Auth, AuthRequest, AuthSettings, Secrets};
 use aws_lambda_events::lambda_function_urls::{
     LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
 };
+use edgegate_edge::config::SecretRef;
 use edgegate_edge::{ConfigDocument, GateConfig};
 use edgegate_keys::sign::SystemRandom;
 use edgegate_keys::{Jwks, RingVerifier};
@@ -68,7 +69,10 @@ async fn secret(
     reference: &str,
     field: &str,
 ) -> Result<String, StartError> {
-    if !reference.starts_with("arn:") {
+    if !matches!(
+        SecretRef::parse(reference),
+        Ok(SecretRef::SecretsManager(_))
+    ) {
         return Err(StartError(format!(
             "{field}: only Secrets Manager ARNs are allowed in the deployed function"
         )));
@@ -85,35 +89,8 @@ async fn secret(
 /// [`StartError`].
 pub async fn cold_start(dir: &Path, endpoint_url: Option<String>) -> Result<ColdStart, StartError> {
     let (doc, gate, settings) = load_config(dir)?;
-    // The committed dev material must never run deployed.
-    if doc
-        .cognito
-        .as_ref()
-        .is_some_and(|c| c.user_pool_id == edgegate_keys::dev::DEV_USER_POOL_ID)
-    {
-        return Err(StartError(
-            "cognito.user_pool_id: the dev user pool cannot be deployed".into(),
-        ));
-    }
-    if gate
-        .trusted_keys
-        .iter()
-        .any(|k| edgegate_keys::dev::is_dev_key(&k.public_key))
-    {
-        return Err(StartError(
-            "cloudfront.trusted_keys: the dev key pair cannot be deployed".into(),
-        ));
-    }
-    if let Some(c) = &gate.cognito {
-        if c.jwks
-            .kids()
-            .any(|kid| c.jwks.get(kid).is_some_and(edgegate_keys::dev::is_dev_key))
-        {
-            return Err(StartError(
-                "cognito JWKS: contains the dev issuer key".into(),
-            ));
-        }
-    }
+    // The committed dev material and local-only settings must never run deployed.
+    edgegate_edge::config::deployable(&doc, &gate).map_err(|e| StartError(e.to_string()))?;
     let options = edgegate_aws::AwsOptions {
         endpoint_url,
         ..Default::default()

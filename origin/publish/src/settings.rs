@@ -13,7 +13,7 @@
 //! field (`publish.bucket: ...`). Unknown keys are refused.
 
 use crate::names::url_path;
-use serde_json::Value;
+use edgegate_edge::config::PublishDoc;
 use std::fmt;
 use std::str::FromStr;
 
@@ -255,52 +255,34 @@ pub struct PublishConfig {
 }
 
 impl PublishConfig {
-    /// Parses the `[publish]` section as the gate's config loader hands it over (an opaque JSON
-    /// value; `None` when the section is absent).
+    /// Validates the `[publish]` section (`None` when it is absent). The document parser has
+    /// already refused unknown keys and wrong types.
     ///
     /// # Errors
-    /// The first bad or unknown field, named `publish.<field>`.
-    pub fn from_value(value: Option<&Value>) -> Result<PublishConfig, SettingError> {
-        let Some(value) = value else {
+    /// The first bad field, named `publish.<field>`.
+    pub fn from_doc(doc: Option<&PublishDoc>) -> Result<PublishConfig, SettingError> {
+        let Some(doc) = doc else {
             return Ok(PublishConfig::default());
         };
-        let Some(table) = value.as_object() else {
-            return Err(SettingError::new("publish", "must be a table"));
-        };
-        let mut config = PublishConfig::default();
-        for (key, v) in table {
-            let field = format!("publish.{key}");
-            let text = || {
-                v.as_str()
-                    .ok_or_else(|| SettingError::new(&field, "must be a string"))
-            };
-            match key.as_str() {
-                "bucket" => {
-                    config.bucket =
-                        Some(Bucket::parse(text()?).map_err(|e| SettingError::new(&field, e))?);
-                }
-                "prefix" => {
-                    config.prefix =
-                        Some(Prefix::parse(text()?).map_err(|e| SettingError::new(&field, e))?);
-                }
-                "distribution_id" => {
-                    config.distribution_id = Some(
-                        DistributionId::parse(text()?).map_err(|e| SettingError::new(&field, e))?,
-                    );
-                }
-                "region" => {
-                    config.region =
-                        Some(parse_region(text()?).map_err(|e| SettingError::new(&field, e))?);
-                }
-                _ => {
-                    return Err(SettingError::new(
-                        &field,
-                        "unknown key (known: bucket, prefix, distribution_id, region)",
-                    ))
-                }
-            }
+        fn check<T>(
+            field: &str,
+            value: Option<&String>,
+            parse: impl Fn(&str) -> Result<T, String>,
+        ) -> Result<Option<T>, SettingError> {
+            value
+                .map(|v| parse(v).map_err(|e| SettingError::new(field, e)))
+                .transpose()
         }
-        Ok(config)
+        Ok(PublishConfig {
+            bucket: check("publish.bucket", doc.bucket.as_ref(), Bucket::parse)?,
+            prefix: check("publish.prefix", doc.prefix.as_ref(), Prefix::parse)?,
+            distribution_id: check(
+                "publish.distribution_id",
+                doc.distribution_id.as_ref(),
+                DistributionId::parse,
+            )?,
+            region: check("publish.region", doc.region.as_ref(), parse_region)?,
+        })
     }
 }
 
@@ -360,16 +342,31 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn doc(v: serde_json::Value) -> PublishDoc {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// Unknown keys and wrong types never reach the settings: the schema refuses them.
+    #[test]
+    fn publish_section_unknown_key_or_wrong_type_refused_by_the_schema_fails() {
+        for v in [json!({"bukket": "x"}), json!({"bucket": 3}), json!("x")] {
+            let e = serde_json::from_value::<PublishDoc>(v.clone()).unwrap_err();
+            assert!(!e.to_string().is_empty(), "{v}");
+        }
+    }
+
     #[test]
     fn publish_section_parses_ok() {
-        let v = json!({"bucket": "my-artifacts", "prefix": "builds", "distribution_id": "E2EXAMPLE1", "region": "eu-west-1"});
-        let c = PublishConfig::from_value(Some(&v)).unwrap();
+        let v = doc(
+            json!({"bucket": "my-artifacts", "prefix": "builds", "distribution_id": "E2EXAMPLE1", "region": "eu-west-1"}),
+        );
+        let c = PublishConfig::from_doc(Some(&v)).unwrap();
         assert_eq!(c.bucket.unwrap().as_str(), "my-artifacts");
         assert_eq!(c.prefix.unwrap().as_str(), "builds/");
         assert_eq!(c.distribution_id.unwrap().as_str(), "E2EXAMPLE1");
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert_eq!(
-            PublishConfig::from_value(None).unwrap(),
+            PublishConfig::from_doc(None).unwrap(),
             PublishConfig::default()
         );
     }
@@ -378,7 +375,6 @@ mod tests {
     fn publish_section_bad_fields_fail_naming_the_field() {
         let cases = [
             (json!({"bucket": "Not_A_Bucket"}), "publish.bucket"),
-            (json!({"bucket": 3}), "publish.bucket"),
             (json!({"prefix": "/releases/"}), "publish.prefix"),
             (json!({"prefix": "a/../b"}), "publish.prefix"),
             (
@@ -386,11 +382,9 @@ mod tests {
                 "publish.distribution_id",
             ),
             (json!({"region": "EU WEST"}), "publish.region"),
-            (json!({"bukket": "x"}), "publish.bukket"),
-            (json!("x"), "publish"),
         ];
         for (v, field) in cases {
-            let e = PublishConfig::from_value(Some(&v)).unwrap_err();
+            let e = PublishConfig::from_doc(Some(&doc(v.clone()))).unwrap_err();
             assert_eq!(e.field, field, "{v}");
             assert!(e.to_string().starts_with(&format!("{field}: ")), "{e}");
         }
@@ -417,9 +411,9 @@ mod tests {
 
     #[test]
     fn target_flags_win_over_config() {
-        let config = PublishConfig::from_value(Some(
-            &json!({"bucket": "from-config", "distribution_id": "EABC"}),
-        ))
+        let config = PublishConfig::from_doc(Some(&doc(
+            json!({"bucket": "from-config", "distribution_id": "EABC"}),
+        )))
         .unwrap();
         let t = Target::resolve(&config, Some("from-flag"), None, None).unwrap();
         assert_eq!(t.bucket.as_str(), "from-flag");

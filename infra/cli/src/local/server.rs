@@ -6,6 +6,7 @@ use crate::load::{self, Source};
 use crate::local::dev_keys;
 use crate::local::origin_fs::{self, full, Body};
 use crate::CliError;
+use edgegate_edge::config::SecretRef;
 use edgegate_edge::event::{HeaderEntry, Headers, ViewerRequest};
 use edgegate_edge::Decision;
 use edgegate_keys::sign::{self, SigningPolicy};
@@ -269,34 +270,33 @@ pub async fn resolve_secret(
     base: Option<&std::path::Path>,
     field: &str,
 ) -> Result<String, CliError> {
-    if let Some(name) = reference.strip_prefix("dev:") {
-        return match name {
+    match SecretRef::parse(reference)
+        .map_err(|reason| CliError::Config(format!("{field}: {reason}")))?
+    {
+        SecretRef::Dev(name) => match name {
             "cloudfront-private-key" => Ok(dev_keys::CLOUDFRONT_DEV_PRIVATE_PEM.to_string()),
             "state-key" => Ok(DEV_STATE_KEY.to_string()),
             _ => Err(CliError::Config(format!(
                 "{field}: unknown dev secret {name}"
             ))),
-        };
+        },
+        SecretRef::File(path) => {
+            let p = match base {
+                Some(b) => b.join(path),
+                None => PathBuf::from(path),
+            };
+            std::fs::read_to_string(&p)
+                .map_err(|e| CliError::Config(format!("{field}: {}: {e}", p.display())))
+        }
+        SecretRef::SecretsManager(arn) => {
+            let aws = edgegate_aws::Aws::load(&Default::default())
+                .await
+                .map_err(|e| CliError::Config(format!("{field}: {e}")))?;
+            edgegate_aws::secret_string(&aws, arn)
+                .await
+                .map_err(|e| CliError::Config(format!("{field}: {e}")))
+        }
     }
-    if let Some(path) = reference.strip_prefix("file:") {
-        let p = match base {
-            Some(b) => b.join(path),
-            None => PathBuf::from(path),
-        };
-        return std::fs::read_to_string(&p)
-            .map_err(|e| CliError::Config(format!("{field}: {}: {e}", p.display())));
-    }
-    if reference.starts_with("arn:") {
-        let aws = edgegate_aws::Aws::load(&Default::default())
-            .await
-            .map_err(|e| CliError::Config(format!("{field}: {e}")))?;
-        return edgegate_aws::secret_string(&aws, reference)
-            .await
-            .map_err(|e| CliError::Config(format!("{field}: {e}")));
-    }
-    Err(CliError::Config(format!(
-        "{field}: unsupported secret reference"
-    )))
 }
 
 struct AuthRuntime {

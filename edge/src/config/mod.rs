@@ -39,161 +39,32 @@
 //! access = "signed"
 //! ```
 //!
-//! `[auth]` configures browser sign-in (see [`AuthDoc`]); `[publish]` is reserved for the
-//! publisher and passed through unvalidated here.
+//! `[auth]` configures browser sign-in (see [`AuthDoc`]); `[publish]` ([`PublishDoc`]) and
+//! `[stack]` ([`StackDoc`]) are typed here and validated by their readers. The one check of
+//! what may be deployed (no dev material, https only, secrets in Secrets Manager) is
+//! [`deployable`].
+//!
+//! Modules: [`document`] (the serde shape of the whole file), [`deploy`] (the deployability
+//! rule); this module validates the gate's sections into [`GateConfig`].
 
-use edgegate_keys::jwt::{cognito_issuer, IssuerFormat, JwtValidation, TokenUse};
+pub mod deploy;
+pub mod document;
+
+pub use deploy::{deployable, deployable_key};
+pub use document::{
+    AccessKind, AuthDoc, AuthSecretsDoc, CloudFrontDoc, CognitoDoc, ConfigDocument, RouteDoc,
+    SecretRef, SiteDoc, TrustedKeyDoc,
+};
+#[cfg(not(target_arch = "wasm32"))]
+pub use document::{KeySlotsDoc, PublishDoc, StackDoc};
+
+use edgegate_keys::jwt::{JwtValidation, TokenUse};
 use edgegate_keys::{Jwks, KeyPairId, PublicKey, TrustedKey, TrustedKeys};
-use serde::{Deserialize, Serialize};
 
 /// The only supported document version.
 pub const CONFIG_VERSION: u32 = 1;
 /// Largest accepted leeway, in seconds.
 pub const MAX_LEEWAY_SECS: u64 = 300;
-
-/// The configuration document as written (TOML or JSON).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigDocument {
-    /// Must be 1.
-    pub version: u32,
-    /// The site.
-    pub site: SiteDoc,
-    /// Cognito user pool settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cognito: Option<CognitoDoc>,
-    /// CloudFront trusted keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloudfront: Option<CloudFrontDoc>,
-    /// Routes (path prefix → access).
-    pub routes: Vec<RouteDoc>,
-    /// Browser sign-in (Cognito Hosted UI to CloudFront signed cookies).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth: Option<AuthDoc>,
-    /// Reserved for the publisher.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish: Option<serde_json::Value>,
-    /// Deployment settings for the CloudFormation stacks (`edgegate stack params`), validated
-    /// there; the gate ignores them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stack: Option<serde_json::Value>,
-}
-
-/// `[site]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SiteDoc {
-    /// The host name viewers use, e.g. `downloads.example.com` (a port is allowed for local use).
-    pub domain: String,
-    /// `https` (default) or `http` (local development only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<String>,
-}
-
-/// `[cognito]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CognitoDoc {
-    /// The pool's region (for the updated format: its primary region).
-    pub region: String,
-    /// e.g. `eu-west-1_AbCdEf123`.
-    pub user_pool_id: String,
-    /// `original` or `updated`.
-    pub issuer_format: IssuerFormat,
-    /// Accepted app client ids.
-    pub app_client_ids: Vec<String>,
-    /// Accepted `token_use` values.
-    pub token_use: Vec<TokenUse>,
-    /// Clock-skew allowance, seconds (default 0, max 300).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leeway_seconds: Option<u64>,
-    /// Where the JWKS is fetched from at build/start time (default `<issuer>/.well-known/jwks.json`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwks_url: Option<String>,
-    /// A local JWKS file, read instead of fetching (relative to the config file).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwks_file: Option<String>,
-}
-
-impl CognitoDoc {
-    /// The issuer string tokens must carry.
-    pub fn issuer(&self) -> String {
-        cognito_issuer(self.issuer_format, &self.region, &self.user_pool_id)
-    }
-
-    /// The JWKS URL: `jwks_url`, else `<issuer>/.well-known/jwks.json`.
-    pub fn jwks_url(&self) -> String {
-        self.jwks_url
-            .clone()
-            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer()))
-    }
-}
-
-/// `[auth]`: browser sign-in through the Cognito Hosted UI (managed login), turned into
-/// CloudFront signed cookies by the origin auth function at `/auth/*`.
-///
-/// ```toml
-/// [auth]
-/// hosted_ui = "https://auth.example.com"   # Hosted UI base URL (custom or <prefix>.auth.<region>.amazoncognito.com)
-/// client_id = "1example23456789"           # the app client used for sign-in (one of cognito.app_client_ids)
-/// key_pair_id = "K2JCJMDEHXQW5F"           # the trusted key the auth function signs cookies with
-/// scopes = ["openid", "email"]             # optional, default ["openid"]
-/// identity_provider = "Google"             # optional: skip the Hosted UI's provider choice
-/// logout_return = "/"                      # optional path after sign-out, default "/"
-/// amplify_cookies = false                  # optional: also accept Amplify SPA token cookies at the edge
-/// state_max_age_seconds = 600              # optional, default 600 (60..=3600)
-///
-/// [auth.secrets]                           # read once at cold start, never from source or env values
-/// cloudfront_private_key = "arn:aws:secretsmanager:us-east-1:111122223333:secret:edgegate/cf-key"
-/// state_key = "arn:aws:secretsmanager:us-east-1:111122223333:secret:edgegate/state-key"
-///                                          # Secrets Manager ARNs (file:<path> for local runs only)
-/// client_secret = "arn:aws:secretsmanager:...:secret:edgegate/client-secret"   # optional
-/// ```
-///
-/// With `[auth]`, `/auth/` is a public route of the gate (no route may cover it), browser
-/// navigations without a usable credential are redirected to `/auth/login`, and gated routes
-/// may only nest when the inner route admits everyone the outer one admits (one cookie set per
-/// outer prefix covers the inner paths).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthDoc {
-    /// Hosted UI base URL, `https://...` (`http://127.0.0.1...`/`http://localhost...` for local use).
-    pub hosted_ui: String,
-    /// The sign-in app client id.
-    pub client_id: String,
-    /// The trusted CloudFront key pair id the auth function signs cookies with.
-    pub key_pair_id: String,
-    /// OAuth scopes (default `["openid"]`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// Optional `identity_provider` for `/oauth2/authorize`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_provider: Option<String>,
-    /// Path to land on after sign-out (default `/`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logout_return: Option<String>,
-    /// Accept Amplify's `CognitoIdentityServiceProvider.<clientId>.<user>.idToken` cookies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amplify_cookies: Option<bool>,
-    /// How long a sign-in flow's `state` stays valid, seconds (default 600).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state_max_age_seconds: Option<u64>,
-    /// Where the auth function's secrets live.
-    pub secrets: AuthSecretsDoc,
-}
-
-/// `[auth.secrets]`: secret references (never the secrets themselves).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthSecretsDoc {
-    /// The CloudFront private key (PEM).
-    pub cloudfront_private_key: String,
-    /// The state/nonce HMAC key (at least 32 bytes).
-    pub state_key: String,
-    /// The app client secret, when the app client has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-}
 
 /// The prefix of the auth function's endpoints.
 pub const AUTH_PREFIX: &str = "/auth";
@@ -203,54 +74,6 @@ pub const AUTH_PREFIX: &str = "/auth";
 pub struct GateAuth {
     /// Accept Amplify token cookies for these app client ids.
     pub amplify_client_ids: Vec<String>,
-}
-
-/// `[cloudfront]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CloudFrontDoc {
-    /// The trusted key group.
-    #[serde(default)]
-    pub trusted_keys: Vec<TrustedKeyDoc>,
-}
-
-/// One `[[cloudfront.trusted_keys]]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrustedKeyDoc {
-    /// The CloudFront public key id.
-    pub key_pair_id: String,
-    /// PEM `PUBLIC KEY` inline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// PEM file (relative to the config file); the loader inlines it into `public_key`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key_file: Option<String>,
-}
-
-/// What a route requires.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccessKind {
-    /// No credential; any present is ignored and stripped.
-    Public,
-    /// A Cognito token in one of `groups`, or a signed URL/cookies covering the request.
-    Groups,
-    /// Only a signed URL or signed cookies.
-    Signed,
-}
-
-/// One `[[routes]]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RouteDoc {
-    /// Path prefix, matched on whole segments (`/releases`).
-    pub prefix: String,
-    /// The access rule.
-    pub access: AccessKind,
-    /// For `access = "groups"`: the Cognito groups admitted (any of).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
 }
 
 /// A configuration error naming the field.
@@ -263,7 +86,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// An error for `field` (`routes[1].groups`).
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         ConfigError {
             field: field.into(),
             reason: reason.into(),
@@ -647,25 +471,8 @@ fn validate_auth(
             "must be 60 to 3600",
         ));
     }
-    for (field, value) in [
-        (
-            "auth.secrets.cloudfront_private_key",
-            Some(&a.secrets.cloudfront_private_key),
-        ),
-        ("auth.secrets.state_key", Some(&a.secrets.state_key)),
-        (
-            "auth.secrets.client_secret",
-            a.secrets.client_secret.as_ref(),
-        ),
-    ] {
-        if let Some(v) = value {
-            if !(v.starts_with("arn:") || v.starts_with("file:") || v.starts_with("dev:")) {
-                return Err(ConfigError::new(
-                    field,
-                    "must be a Secrets Manager ARN (arn:aws:secretsmanager:...), or for local use file:<path>",
-                ));
-            }
-        }
+    for (field, reference) in a.secrets.references() {
+        SecretRef::parse(reference).map_err(|reason| ConfigError::new(field, reason))?;
     }
     for (i, r) in doc.routes.iter().enumerate() {
         if r.prefix == AUTH_PREFIX || r.prefix.starts_with("/auth/") {
