@@ -116,7 +116,12 @@ fn workspace_edges_point_down_the_layers_ok() {
         }
     }
     let auth = reachable(&meta, "edgegate-auth");
-    for heavy in ["aws-sdk-s3", "aws-sdk-cloudfront", "indicatif", "edgegate-publish"] {
+    for heavy in [
+        "aws-sdk-s3",
+        "aws-sdk-cloudfront",
+        "indicatif",
+        "edgegate-publish",
+    ] {
         assert!(!auth.contains(heavy), "the auth function builds {heavy}");
     }
 }

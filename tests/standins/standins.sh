@@ -7,7 +7,8 @@
 #                         Quick no-op when both are already up to date.
 #                         node_modules also holds cognito-local 5.3.0 (Hosted UI stand-in)
 #                         and playwright-core (drives Debian's chromium in tests/browser);
-#                         `apt-get install chromium` when /usr/bin/chromium is missing.
+#                         `apt-get install chromium` / `musl-tools` when /usr/bin/chromium or
+#                         /usr/bin/musl-gcc is missing (root or sudo).
 #                         Also (publisher tests, benchmark): awscli into the same venv
 #                         (pinned in requirements.txt) and s3s-fs 0.14.1 into
 #                         <repo>/target/tools (`cargo install --locked`, ~5 min on 2 cores,
@@ -105,34 +106,36 @@ install_node() {
     log "node_modules installed: @aws-sdk/cloudfront-signer $(node -p "require('$NODE_MODULES/@aws-sdk/cloudfront-signer/package.json').version"), cognito-local $(node -p "require('$NODE_MODULES/cognito-local/package.json').version"), playwright-core $(node -p "require('$NODE_MODULES/playwright-core/package.json').version") [$(elapsed "$t0")]"
 }
 
-# Debian's chromium for the browser tests (playwright-core drives it; `npx playwright install`
-# cannot download a browser here). Only when /usr/bin/chromium is missing; needs root.
-install_chromium() {
-    local t0 t1
+# A Debian package, only when the binary it provides is missing (needs root, or sudo).
+# chromium: the browser tests (playwright-core drives it; `npx playwright install` cannot
+# download a browser here). musl-tools: `musl-gcc`, which the origin auth function's static
+# build for provided.al2023 needs (ring compiles C).
+install_debian_package() {
+    local package="$1" binary="$2" t0 t1
     t0=$(now_ms)
-    if [[ -x "$CHROMIUM_BIN" ]]; then
-        log "chromium present: $("$CHROMIUM_BIN" --version 2>/dev/null || echo "$CHROMIUM_BIN") [$(elapsed "$t0")]"
+    if [[ -x "$binary" ]]; then
+        log "$package present: $binary [$(elapsed "$t0")]"
         return
     fi
-    command -v apt-get >/dev/null || die "$CHROMIUM_BIN missing and no apt-get: install Debian's chromium"
+    command -v apt-get >/dev/null || die "$binary missing and no apt-get: install Debian's $package"
     local sudo=()
     if [[ "$(id -u)" != 0 ]]; then
-        command -v sudo >/dev/null || die "$CHROMIUM_BIN missing: installing chromium needs root (apt-get)"
+        command -v sudo >/dev/null || die "$binary missing: installing $package needs root (apt-get)"
         sudo=(sudo)
     fi
-    log "installing Debian chromium (apt-get update + install; ~1-2 min)"
+    log "installing Debian $package (apt-get update + install)"
     t1=$(now_ms)
-    local aptlog="$TOOLS_DIR/apt-chromium.log"
+    local aptlog="$TOOLS_DIR/apt-$package.log"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$aptlog" 2>&1 \
         || { tail -n 30 "$aptlog" >&2; die "apt-get update failed (log: $aptlog)"; }
     log "apt-get update [$(elapsed "$t1")]"
     t1=$(now_ms)
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        chromium >>"$aptlog" 2>&1 \
-        || { tail -n 30 "$aptlog" >&2; die "apt-get install chromium failed (log: $aptlog)"; }
-    log "apt-get install chromium [$(elapsed "$t1")] (log: $aptlog)"
-    [[ -x "$CHROMIUM_BIN" ]] || die "apt-get install chromium did not provide $CHROMIUM_BIN"
-    log "chromium installed: $("$CHROMIUM_BIN" --version 2>/dev/null) [$(elapsed "$t0")]"
+        "$package" >>"$aptlog" 2>&1 \
+        || { tail -n 30 "$aptlog" >&2; die "apt-get install $package failed (log: $aptlog)"; }
+    log "apt-get install $package [$(elapsed "$t1")] (log: $aptlog)"
+    [[ -x "$binary" ]] || die "apt-get install $package did not provide $binary"
+    log "$package installed [$(elapsed "$t0")]"
 }
 
 install_s3s() {
@@ -158,7 +161,8 @@ cmd_install() {
     mkdir -p "$TOOLS_DIR"
     install_python
     install_node
-    install_chromium
+    install_debian_package chromium "$CHROMIUM_BIN"
+    install_debian_package musl-tools /usr/bin/musl-gcc
     install_s3s
     log "install done [$(elapsed "$t0")]"
 }
