@@ -29,6 +29,15 @@
 //!
 //! Every response is `Cache-Control: no-store`. Locations are built from the configured site
 //! origin, never from `Host`. No token, code, verifier or state is ever logged or reflected.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod cookies;
 #[cfg(feature = "lambda")]
