@@ -46,11 +46,10 @@ pub struct Sha256(pub [u8; 32]);
 impl Sha256 {
     /// Lower-case hex (`x-amz-meta-sha256`, the manifest).
     pub fn hex(&self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        use core::fmt::Write;
         let mut s = String::with_capacity(64);
         for b in self.0 {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 0x0f)]));
+            let _ = write!(s, "{b:02x}"); // reason: writing to a String cannot fail
         }
         s
     }
