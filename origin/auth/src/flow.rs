@@ -329,17 +329,7 @@ impl Auth<'_> {
             }
         };
         Step::Exchange {
-            call: TokenCall {
-                url: format!("{}/oauth2/token", self.settings.hosted_ui),
-                form: vec![
-                    ("grant_type".into(), "authorization_code".into()),
-                    ("client_id".into(), self.settings.client_id.clone()),
-                    ("code".into(), code.to_string()),
-                    ("redirect_uri".into(), self.settings.callback_url()),
-                    ("code_verifier".into(), verifier),
-                ],
-                basic_auth: self.basic_auth(),
-            },
+            call: self.code_call(code, verifier),
             pending: Pending(PendingKind::Callback { flow }),
         }
     }
@@ -354,14 +344,7 @@ impl Auth<'_> {
         let response = Response::redirect(location, self.expire_all(jar));
         match self.refresh_cookie(jar) {
             Some(token) => Step::Revoke {
-                call: TokenCall {
-                    url: format!("{}/oauth2/revoke", self.settings.hosted_ui),
-                    form: vec![
-                        ("token".into(), token.to_string()),
-                        ("client_id".into(), self.settings.client_id.clone()),
-                    ],
-                    basic_auth: self.basic_auth(),
-                },
+                call: self.revoke_call(token),
                 then: response,
             },
             None => Step::Done(response),

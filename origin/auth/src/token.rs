@@ -68,7 +68,7 @@ impl core::fmt::Debug for TokenOutcome {
 }
 
 impl Auth<'_> {
-    pub(crate) fn basic_auth(&self) -> Option<(String, String)> {
+    fn basic_auth(&self) -> Option<(String, String)> {
         self.secrets
             .client_secret
             .as_ref()
@@ -82,6 +82,34 @@ impl Auth<'_> {
                 ("grant_type".into(), "refresh_token".into()),
                 ("client_id".into(), self.settings.client_id.clone()),
                 ("refresh_token".into(), refresh_token.to_string()),
+            ],
+            basic_auth: self.basic_auth(),
+        }
+    }
+
+    /// The authorization code grant for a callback: `code` from the query, `verifier` from the
+    /// flow cookie.
+    pub(crate) fn code_call(&self, code: &str, verifier: String) -> TokenCall {
+        TokenCall {
+            url: format!("{}/oauth2/token", self.settings.hosted_ui),
+            form: vec![
+                ("grant_type".into(), "authorization_code".into()),
+                ("client_id".into(), self.settings.client_id.clone()),
+                ("code".into(), code.to_string()),
+                ("redirect_uri".into(), self.settings.callback_url()),
+                ("code_verifier".into(), verifier),
+            ],
+            basic_auth: self.basic_auth(),
+        }
+    }
+
+    /// Revocation of the refresh token at sign-out.
+    pub(crate) fn revoke_call(&self, refresh_token: &str) -> TokenCall {
+        TokenCall {
+            url: format!("{}/oauth2/revoke", self.settings.hosted_ui),
+            form: vec![
+                ("token".into(), refresh_token.to_string()),
+                ("client_id".into(), self.settings.client_id.clone()),
             ],
             basic_auth: self.basic_auth(),
         }
