@@ -12,11 +12,14 @@ use edgegate_keys::jwt::{JwtValidation, TokenUse};
 use edgegate_keys::sign::SigningKey;
 use edgegate_keys::{Jwks, KeyPairId};
 
-/// Why the auth function cannot start (configuration or secrets). Names the field.
+/// Why the auth function cannot start (configuration or secrets), from [`AuthSettings::new`]
+/// and [`Secrets::from_values`]. Displays as `<field>: <reason>`; names the field, never a
+/// secret value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct AuthError {
-    /// The field at fault.
+    /// The field at fault, as a dotted config path (`auth.key_pair_id`,
+    /// `auth.secrets.state_key`) or a section name (`auth`, `cognito`).
     pub field: String,
     /// What is wrong.
     pub reason: String,
@@ -29,46 +32,59 @@ fn err(field: &str, reason: impl Into<String>) -> AuthError {
     }
 }
 
-/// The validated sign-in settings (from `edgegate.toml`).
+/// The validated sign-in settings (from `edgegate.toml`, through a validated [`GateConfig`]).
+/// Built once; every URL the core emits starts from [`AuthSettings::site_origin`] or
+/// [`AuthSettings::hosted_ui`].
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
-    /// `https://<site domain>` (from the config, never from `Host`).
+    /// `<scheme>://<site domain>`, e.g. `https://downloads.example.com`, no trailing `/` (from
+    /// the config, never from `Host`).
     pub site_origin: String,
-    /// Hosted UI base URL.
+    /// Hosted UI base URL (`https://<domain>`, the user pool domain); the endpoints are
+    /// `<hosted_ui>/oauth2/authorize`, `/oauth2/token`, `/oauth2/revoke` and `/logout`
+    /// (Amazon Cognito Developer Guide, the user pool OAuth 2.0 endpoints).
     pub hosted_ui: String,
-    /// The sign-in app client id.
+    /// The sign-in app client id (`client_id` in every Cognito call, `aud` of its ID tokens).
     pub client_id: String,
-    /// OAuth scopes.
+    /// OAuth scopes, sent space-separated as `scope` (RFC 6749 §3.3); default `["openid"]`.
     pub scopes: Vec<String>,
-    /// Optional identity provider.
+    /// Cognito's `identity_provider` authorize parameter (skips the Hosted UI's provider
+    /// choice), when configured.
     pub identity_provider: Option<String>,
-    /// Path after sign-out.
+    /// Same-site path the browser lands on after sign-out; default `/`.
     pub logout_return: String,
-    /// The key pair id cookies are signed for.
+    /// The CloudFront public key ID cookies are signed for (`CloudFront-Key-Pair-Id`); one of
+    /// `cloudfront.trusted_keys`.
     pub key_pair_id: KeyPairId,
     /// The trusted public key of `key_pair_id` (the private key secret must match it).
     pub signing_public_key: edgegate_keys::PublicKey,
-    /// `state` lifetime, seconds.
+    /// `state` lifetime and the per-flow cookie's `Max-Age`, seconds; default 600.
     pub state_max_age: u64,
-    /// ID token rules (issuer, this app client, `token_use: id`, leeway).
+    /// ID token rules (issuer, this app client, `token_use: id`, leeway in seconds), the checks
+    /// of OpenID Connect Core 1.0 §3.1.3.7.
     pub validation: JwtValidation,
-    /// The user pool's keys.
+    /// The user pool's signing keys (its JWKS, loaded at start; never fetched per request).
     pub jwks: Jwks,
-    /// Groups routes: (prefix, groups).
+    /// Groups routes in config order: (route prefix, Cognito groups of which any one grants
+    /// it). Signed and public routes are not listed.
     pub group_routes: Vec<(String, Vec<String>)>,
-    /// Every gated prefix (groups and signed routes) plus `/`: where stale cookie sets are expired.
+    /// Every gated prefix (groups and signed routes) plus `/`, sorted and deduplicated: where
+    /// stale cookie sets are expired.
     pub gated_prefixes: Vec<String>,
-    /// Cookie naming and flags.
+    /// Cookie naming and flags (`secure` when the site scheme is `https`).
     pub style: CookieStyle,
-    /// Where the secrets live.
+    /// Where the secrets live (references, not values; resolved by the shell at start).
     pub secret_refs: AuthSecretsDoc,
 }
 
 impl AuthSettings {
-    /// Builds the settings from a validated configuration.
+    /// Builds the settings from a validated configuration: `doc` for the `[auth]` section,
+    /// `gate` (built from the same document) for the site, routes, trusted keys and Cognito.
     ///
     /// # Errors
-    /// [`AuthError`] when `[auth]` or `[cognito]` is missing.
+    /// [`AuthError`] with field `auth` or `cognito` when that section is missing, or
+    /// `auth.key_pair_id` when it does not parse as a CloudFront key ID or is not one of
+    /// `cloudfront.trusted_keys`.
     pub fn new(doc: &ConfigDocument, gate: &GateConfig) -> Result<Self, AuthError> {
         let auth = doc
             .auth
@@ -133,24 +149,27 @@ impl AuthSettings {
         })
     }
 
-    /// The `redirect_uri` registered with the app client: `<site origin>/auth/callback`.
+    /// The `redirect_uri` registered with the app client: `<site origin>/auth/callback`. Sent
+    /// identically in the authorize request and the code exchange (RFC 6749 §4.1.3).
     pub fn callback_url(&self) -> String {
         format!("{}/auth/callback", self.site_origin)
     }
 
-    /// The `logout_uri`: `<site origin><logout_return>`.
+    /// The `logout_uri`: `<site origin><logout_return>`; it must be one of the app client's
+    /// sign-out URLs (Amazon Cognito Developer Guide, "Logout endpoint").
     pub fn logout_url(&self) -> String {
         format!("{}{}", self.site_origin, self.logout_return)
     }
 }
 
-/// The secrets, read once at cold start.
+/// The secrets, read once at cold start. `Debug` prints no value.
 pub struct Secrets {
-    /// Signs the CloudFront cookies.
+    /// Signs the CloudFront cookies; its public key is the one trusted for
+    /// [`AuthSettings::key_pair_id`].
     pub cloudfront_key: SigningKey,
-    /// HMAC key for `state` and `nonce` (at least 32 bytes).
+    /// HMAC-SHA256 key for `state` and `nonce`, at least 32 bytes.
     pub state_key: Vec<u8>,
-    /// The app client secret, when the client has one.
+    /// The app client secret, when the client has one (sent as HTTP Basic, RFC 6749 §2.3.1).
     pub client_secret: Option<String>,
 }
 
@@ -161,11 +180,15 @@ impl core::fmt::Debug for Secrets {
 }
 
 impl Secrets {
-    /// Builds the secrets from their stored values: a PEM private key, a state key of at least
-    /// 32 bytes (used as given), an optional client secret.
+    /// Builds the secrets from their stored values: the CloudFront private key in PEM, the state
+    /// key (its bytes used as given, not decoded, once surrounding whitespace is trimmed; at
+    /// least 32 bytes), and the app client secret when the client has one (trimmed).
     ///
     /// # Errors
-    /// [`AuthError`] naming the secret (never its value).
+    /// [`AuthError`] naming the secret (never its value): `auth.secrets.cloudfront_private_key`
+    /// when the PEM does not load or its public key is not that of `settings.key_pair_id`;
+    /// `auth.secrets.state_key` when shorter than 32 bytes; `auth.secrets.client_secret` when
+    /// given but blank.
     pub fn from_values(
         private_key_pem: &str,
         state_key: &str,

@@ -17,12 +17,16 @@ use edgegate_keys::jwt;
 use edgegate_keys::sign::SecureRandom;
 use edgegate_keys::{SignatureVerifier, UnixTime};
 
-/// Most sign-in flows kept at once (parallel tabs); older flow cookies are expired.
+/// Most sign-in flows kept at once (parallel tabs): a new flow keeps the newest
+/// `MAX_FLOWS - 1` flow cookies beside its own and expires the older ones.
 pub const MAX_FLOWS: usize = 3;
-/// Longest accepted authorization code, in bytes.
+/// Longest accepted authorization code, in bytes; an empty or longer `code` restarts sign-in
+/// instead of being sent to the token endpoint.
 pub const MAX_CODE_BYTES: usize = 2048;
 
-/// The state a token exchange resumes with.
+/// The state a token exchange resumes with: opaque, produced by [`Auth::handle`] in
+/// [`Step::Exchange`] and consumed by [`Auth::finish`]. Holds the verified flow (callback) or
+/// the sanitized return path and restart count (refresh); no token, code or verifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending(PendingKind);
 
@@ -32,10 +36,10 @@ enum PendingKind {
     Refresh { return_to: String, restarts: u8 },
 }
 
-/// What to do next.
+/// What to do next with a request, as [`Auth::handle`] decided.
 #[derive(Debug)]
 pub enum Step {
-    /// Answer.
+    /// Answer with this response; no call to Cognito is needed.
     Done(Response),
     /// Send `call` to the token endpoint, then [`Auth::finish`] with `pending` and the outcome.
     Exchange {
@@ -53,13 +57,14 @@ pub enum Step {
     },
 }
 
-/// The auth function's core for one container.
+/// The auth function's core for one container: borrowed settings and secrets, built once, and
+/// the signature primitive. Cheap to build per request; holds no per-request state.
 pub struct Auth<'a> {
     /// Settings.
     pub settings: &'a AuthSettings,
-    /// Secrets.
+    /// Secrets (the settings' key pair id must be the signing key's).
     pub secrets: &'a Secrets,
-    /// The signature primitive for ID tokens.
+    /// The signature primitive for ID tokens (RS256; `ring` natively).
     pub verifier: &'a (dyn SignatureVerifier + Sync),
 }
 
@@ -86,7 +91,11 @@ impl Auth<'_> {
         )
     }
 
-    /// Handles one request.
+    /// Handles one request at `now` (seconds since the epoch). `rng` draws the flow id (12
+    /// bytes, 16 base64url characters) and the PKCE verifier (32 bytes, 43 base64url
+    /// characters, RFC 7636 §4.1) when a new flow starts.
+    ///
+    /// Never fails: a refused request is a page ([`Step::Done`]); failing randomness is a 503.
     pub fn handle(&self, req: &AuthRequest<'_>, now: u64, rng: &dyn SecureRandom) -> Step {
         if req.method != "GET" && req.method != "HEAD" {
             let mut r =
@@ -351,7 +360,17 @@ impl Auth<'_> {
         }
     }
 
-    /// Resumes after the token endpoint answered.
+    /// Resumes after the token endpoint answered: `pending` from [`Step::Exchange`], `outcome`
+    /// as the shell classified it, `jar_headers` the same request's `Cookie` header values,
+    /// `now` seconds since the epoch once the call returned, `rng` for cookie signing (ECDSA)
+    /// or a new flow.
+    ///
+    /// The ID token is verified first (issuer, app client, `token_use: id`, expiry; OpenID
+    /// Connect Core 1.0 §3.1.3.7) and, on a callback, its `nonce` when present (§3.1.2.1).
+    /// Then a 302 to the return path with the cookies. A refresh that fails starts a new Hosted
+    /// UI flow (the refresh cookie expired); a callback that fails is a page (400, 502) that
+    /// expires its flow cookie; a verified user allowed on no route gets a 403 page; an already
+    /// expired token or a failing signer is a 503.
     pub fn finish(
         &self,
         pending: Pending,

@@ -46,6 +46,7 @@
         clippy::indexing_slicing
     )
 )]
+#![warn(missing_docs)]
 
 pub mod cookies;
 #[cfg(feature = "lambda")]

@@ -5,33 +5,40 @@
 //! Every response built here carries `Cache-Control: no-store`; HTML pages add a restrictive
 //! `Content-Security-Policy` and `X-Content-Type-Options: nosniff`.
 
-/// One `/auth/*` request.
+/// One `/auth/*` request, borrowed from whatever the shell received (a Lambda function URL
+/// event, a local HTTP request).
 #[derive(Clone, Debug)]
 pub struct AuthRequest<'a> {
-    /// `GET` or `HEAD` (others are refused).
+    /// The request method, case-sensitive: `GET` and `HEAD` are served, anything else is 405
+    /// with `Allow: GET, HEAD`.
     pub method: &'a str,
-    /// The raw path, e.g. `/auth/login`.
+    /// The raw path, matched exactly (e.g. `/auth/login`; anything unknown is 404).
     pub path: &'a str,
-    /// The raw query string without `?`.
+    /// The raw query string without `?` (decoded by [`parse_query`]).
     pub query: &'a str,
-    /// Every `Cookie` header value.
+    /// Every `Cookie` header value, in order (a function URL event carries them in its
+    /// `cookies` array as well as in headers; pass all of them: duplicates are detected).
     pub cookie_headers: Vec<&'a str>,
 }
 
-/// A response of the auth function.
+/// A response of the auth function: a 302 (empty body, absolute `Location` built from the
+/// configured site origin or Hosted UI) or an HTML page (400, 403, 404, 405, 502, 503).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
-    /// HTTP status.
+    /// HTTP status code.
     pub status: u16,
-    /// Headers other than `Set-Cookie`.
+    /// `(name, value)` headers other than `Set-Cookie`; always `Cache-Control: no-store`
+    /// (RFC 9111 §5.2.2.5), so no cache keeps a response that sets cookies.
     pub headers: Vec<(String, String)>,
-    /// One entry per `Set-Cookie`.
+    /// Complete `Set-Cookie` values (RFC 6265 §4.1), one header each: they must not be folded
+    /// into one line (a function URL response takes them as its `cookies` array).
     pub set_cookies: Vec<String>,
-    /// Body (HTML or empty).
+    /// UTF-8 HTML, or empty for a redirect.
     pub body: String,
 }
 
 impl Response {
+    /// A 302 to `location` (an absolute URL).
     pub(crate) fn redirect(location: String, set_cookies: Vec<String>) -> Self {
         Response {
             status: 302,
@@ -44,6 +51,7 @@ impl Response {
         }
     }
 
+    /// An HTML page with the page security headers.
     pub(crate) fn html(status: u16, body: String, set_cookies: Vec<String>) -> Self {
         Response {
             status,
@@ -64,7 +72,8 @@ impl Response {
         }
     }
 
-    /// The value of a header, if set.
+    /// The value of the first header called `name` (ASCII case-insensitive, RFC 9110 §5.1), if
+    /// set; `Set-Cookie` is not among them (see [`Response::set_cookies`]).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -73,8 +82,10 @@ impl Response {
     }
 }
 
-/// `application/x-www-form-urlencoded` / query encoding of one value (everything but
-/// unreserved characters percent-encoded).
+/// Percent-encodes one query or form value: every byte outside the RFC 3986 §2.3 unreserved set
+/// (`A-Z a-z 0-9 - . _ ~`) becomes `%XX` (upper-case hex), a space `%20`. The result is safe as a
+/// query parameter and in an `application/x-www-form-urlencoded` body (WHATWG URL Standard §5.1,
+/// whose parser decodes `%20` like `+`).
 pub fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -87,7 +98,10 @@ pub fn form_encode(s: &str) -> String {
     out
 }
 
-/// Parses a query string (`+` is a space, `%XX` decoded). Pairs that fail to decode are dropped.
+/// Parses a query string (without `?`) into `(name, value)` pairs in order, duplicates kept:
+/// split on `&`, empty pieces skipped, a piece without `=` is a name with an empty value, `+` is
+/// a space and `%XX` is decoded once (RFC 3986 §2.1; `%2B` stays a literal `+`). A pair with a
+/// malformed escape or that is not UTF-8 once decoded is dropped.
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
     // `+` is a space in a query (HTML form encoding); `%2B` stays a literal `+`.
     fn decode(s: &str) -> Option<String> {

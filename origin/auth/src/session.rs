@@ -14,15 +14,18 @@ use edgegate_keys::policy::CustomPolicy;
 use edgegate_keys::sign::{self, SecureRandom, SigningPolicy};
 use edgegate_keys::{HashAlgorithm, KeyType};
 
-/// Lifetime given to the refresh-token cookie, seconds (Cognito's default refresh token
-/// lifetime: 30 days; a longer-lived token simply needs a new sign-in after this).
+/// Lifetime given to the refresh-token cookie (`Path=/auth/`), seconds: 30 days, Cognito's
+/// default refresh token expiration (Amazon Cognito Developer Guide, "Refresh tokens"); a
+/// longer-lived token simply needs a new sign-in after this.
 pub const REFRESH_COOKIE_MAX_AGE: u64 = 30 * 24 * 3600;
-/// Lifetime of the loop marker, seconds: long enough to catch the bounce right after a
+/// Lifetime of the loop marker (`Path=/`, read by the gate), seconds: long enough to catch the bounce right after a
 /// callback or refresh, short enough not to block the next legitimate refresh.
 pub const LOOP_MARKER_MAX_AGE: u64 = 10;
 
 impl Auth<'_> {
-    /// Every cookie edgegate sets, expired with the attributes it was set with.
+    /// Every cookie edgegate sets, expired with the attributes it was set with (same name and
+    /// `Path`, no `Domain`; RFC 6265 §3.1): the CloudFront set at every gated prefix, the
+    /// refresh cookie, the loop and restart markers, and each flow cookie present in `jar`.
     pub(crate) fn expire_all(&self, jar: &CookieJar) -> Vec<String> {
         let mut out = Vec::new();
         for prefix in &self.settings.gated_prefixes {
@@ -42,7 +45,9 @@ impl Auth<'_> {
         out
     }
 
-    /// The route prefixes a user may get cookies for (outermost of nested ones).
+    /// The route prefixes a user may get cookies for: those of the groups routes naming any of
+    /// `groups` (the ID token's `cognito:groups`), nested ones collapsed to the outermost,
+    /// sorted. Empty when the user is allowed nowhere.
     pub fn allowed_prefixes(&self, groups: &[String]) -> Vec<String> {
         let allowed: Vec<String> = self
             .settings
@@ -54,6 +59,13 @@ impl Auth<'_> {
         collapse(&allowed)
     }
 
+    /// The signed-in response for a verified identity: one CloudFront custom-policy cookie set
+    /// per allowed prefix (`Resource` `<site origin><prefix>/*`, `DateLessThan` the ID token's
+    /// `exp` in seconds since the epoch, `Max-Age` the seconds left; CloudFront Developer Guide,
+    /// "Set signed cookies using a custom policy"), stale sets expired elsewhere, the refresh
+    /// cookie when a token came back, the loop marker, and a 302 to `return_to` on the site
+    /// origin. 403 page when no route is allowed; 503 when the token has already expired or
+    /// signing fails.
     pub(crate) fn sign_in(
         &self,
         identity: &CognitoIdentity,

@@ -9,13 +9,23 @@ use crate::{form_encode, Auth};
 
 /// A call to Cognito's token or revoke endpoint, as a value (the shell sends it:
 /// `POST url`, `Content-Type: application/x-www-form-urlencoded`, HTTP Basic auth when set).
+///
+/// The three shapes the core builds (Amazon Cognito Developer Guide, "Token endpoint" and
+/// "Revoke endpoint"):
+///
+/// - authorization code grant (RFC 6749 §4.1.3, PKCE RFC 7636 §4.5): `grant_type`,
+///   `client_id`, `code`, `redirect_uri`, `code_verifier`;
+/// - refresh grant (RFC 6749 §6): `grant_type`, `client_id`, `refresh_token`;
+/// - revocation of the refresh token (RFC 7009 §2.1): `token`, `client_id`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenCall {
-    /// `<hosted ui>/oauth2/token` or `/oauth2/revoke`.
+    /// `<hosted ui>/oauth2/token` or `<hosted ui>/oauth2/revoke`.
     pub url: String,
-    /// Form fields.
+    /// Form fields `(name, value)`, in the order sent; values unencoded (see
+    /// [`TokenCall::body`]).
     pub form: Vec<(String, String)>,
-    /// `(client id, client secret)` for HTTP Basic, when the client has a secret.
+    /// `(client id, client secret)` for `Authorization: Basic` (RFC 6749 §2.3.1), when the
+    /// client has a secret; `None` for a public client (the form's `client_id` identifies it).
     pub basic_auth: Option<(String, String)>,
 }
 
@@ -31,7 +41,8 @@ impl core::fmt::Debug for TokenCall {
 }
 
 impl TokenCall {
-    /// The form body, `application/x-www-form-urlencoded`.
+    /// The form body, `application/x-www-form-urlencoded`: `name=value` pairs joined by `&`,
+    /// both sides encoded with [`form_encode`].
     pub fn body(&self) -> String {
         self.form
             .iter()
@@ -41,19 +52,23 @@ impl TokenCall {
     }
 }
 
-/// What the token endpoint answered.
+/// What the token endpoint answered, as the shell classified it. `Debug` prints no token.
 #[derive(Clone, PartialEq, Eq)]
 pub enum TokenOutcome {
-    /// 200 with tokens.
+    /// A 2xx JSON body with a string `id_token` (RFC 6749 §5.1, OpenID Connect Core 1.0
+    /// §3.1.3.3). The token is not trusted yet: [`crate::Auth::finish`] verifies it.
     Tokens {
-        /// `id_token`.
+        /// `id_token`, a compact JWS.
         id_token: String,
-        /// `refresh_token`, when returned (authorization code grant; not on refresh).
+        /// `refresh_token`, when returned (authorization code grant; Cognito returns none on
+        /// the refresh grant).
         refresh_token: Option<String>,
     },
-    /// 400 `invalid_grant` (a spent or expired code, a revoked or expired refresh token).
+    /// 400 with `"error": "invalid_grant"` (RFC 6749 §5.2: a spent or expired code, a revoked
+    /// or expired refresh token).
     InvalidGrant,
-    /// Anything else: network error, timeout, 5xx, unexpected body.
+    /// Anything else: network error, timeout, other status, a body over the shell's limit or
+    /// without `id_token`.
     Failed,
 }
 
@@ -87,8 +102,8 @@ impl Auth<'_> {
         }
     }
 
-    /// The authorization code grant for a callback: `code` from the query, `verifier` from the
-    /// flow cookie.
+    /// The authorization code grant for a callback (RFC 6749 §4.1.3 with the RFC 7636 §4.5
+    /// `code_verifier`): `code` from the query, `verifier` from the flow cookie.
     pub(crate) fn code_call(&self, code: &str, verifier: String) -> TokenCall {
         TokenCall {
             url: format!("{}/oauth2/token", self.settings.hosted_ui),
@@ -103,7 +118,7 @@ impl Auth<'_> {
         }
     }
 
-    /// Revocation of the refresh token at sign-out.
+    /// Revocation of the refresh token at sign-out (RFC 7009 §2.1).
     pub(crate) fn revoke_call(&self, refresh_token: &str) -> TokenCall {
         TokenCall {
             url: format!("{}/oauth2/revoke", self.settings.hosted_ui),
