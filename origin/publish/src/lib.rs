@@ -48,6 +48,8 @@ pub mod names;
 pub mod plan;
 pub mod progress;
 pub mod publisher;
+mod releases;
+mod report;
 pub mod scan;
 pub mod settings;
 pub mod store;
