@@ -53,5 +53,6 @@ mod report;
 pub mod scan;
 pub mod settings;
 pub mod store;
+mod transfer;
 
 pub use error::Error;
