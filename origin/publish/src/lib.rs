@@ -32,6 +32,15 @@
 //! Objects are assumed to be served at `/` + their key (no CloudFront origin path); leftover
 //! parts of an interrupted multipart upload are aborted when possible, otherwise a bucket
 //! lifecycle rule (AbortIncompleteMultipartUpload) removes them.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod error;
 pub mod manifest;
@@ -39,8 +48,11 @@ pub mod names;
 pub mod plan;
 pub mod progress;
 pub mod publisher;
+mod releases;
+mod report;
 pub mod scan;
 pub mod settings;
 pub mod store;
+mod transfer;
 
 pub use error::Error;

@@ -71,16 +71,14 @@ fn is_plain(b: u8) -> bool {
 /// The URL path a viewer requests for `key`: `/` + the key with every byte outside the gate's
 /// plain set percent-encoded (upper-case hex), as a browser encodes a path.
 pub fn url_path(key: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    use core::fmt::Write;
     let mut out = String::with_capacity(key.len() + 1);
     out.push('/');
     for &b in key.as_bytes() {
         if is_plain(b) {
             out.push(char::from(b));
         } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+            let _ = write!(out, "%{b:02X}"); // reason: writing to a String cannot fail
         }
     }
     out

@@ -1,5 +1,14 @@
 //! The origin auth function (`bootstrap` on `provided.al2023`): `main` plus wiring. Builds the
 //! settings, secrets and HTTP client once, then serves function URL events.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 use edgegate_auth::lambda;
 use lambda_runtime::{service_fn, LambdaEvent};
