@@ -710,10 +710,6 @@ struct AmplifyToken<'a> {
     client_id: &'a str,
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    String::from_utf8(path::percent_decode(s)?).ok()
-}
-
 /// Finds the Amplify token cookie: `CognitoIdentityServiceProvider.<clientId>.LastAuthUser`
 /// names the user, then `...<clientId>.<user>.idToken` (or `.accessToken` when ID tokens are
 /// not accepted). Names are compared after percent-decoding; exactly one match, else invalid.
@@ -737,19 +733,19 @@ fn amplify_token<'a>(
         let users: Vec<&str> = jar
             .pairs()
             .iter()
-            .filter(|(n, _)| percent_decode(n).as_deref() == Some(last_name.as_str()))
+            .filter(|(n, _)| path::percent_decode_utf8(n).as_deref() == Some(last_name.as_str()))
             .map(|(_, v)| v.as_str())
             .collect();
         let user = match users.as_slice() {
             [] => continue,
-            [one] => percent_decode(one).ok_or("amplify_malformed")?,
+            [one] => path::percent_decode_utf8(one).ok_or("amplify_malformed")?,
             _ => return Err("amplify_duplicate_cookies"),
         };
         let token_name = format!("{AMPLIFY_COOKIE_PREFIX}{client_id}.{user}.{kind}");
         let tokens: Vec<&str> = jar
             .pairs()
             .iter()
-            .filter(|(n, _)| percent_decode(n).as_deref() == Some(token_name.as_str()))
+            .filter(|(n, _)| path::percent_decode_utf8(n).as_deref() == Some(token_name.as_str()))
             .map(|(_, v)| v.as_str())
             .collect();
         let token = match tokens.as_slice() {

@@ -10,6 +10,7 @@
 //! - [`cookies`]: the `Cookie` header jar (all `cookie` entries joined, duplicates kept);
 //! - [`gate`]: [`decide`], which turns a request into a [`Decision`];
 //! - [`cache`]: the bounded verified-credential cache used by [`decide_cached`];
+//! - [`text`]: small pure text helpers (HTML escaping) for the auth function's pages;
 //! - [`boundary`]: the narrow frame/verdict encoding between the Node.js handler and the wasm
 //!   gate (only what [`decide`] reads goes in; edits to the original request come out).
 //!
@@ -35,6 +36,7 @@ pub mod cookies;
 pub mod event;
 pub mod gate;
 pub mod path;
+pub mod text;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -86,6 +86,14 @@ pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// [`percent_decode`], then UTF-8: `None` on a malformed escape or when the decoded bytes are
+/// not valid UTF-8. Like [`percent_decode`] it does not treat `+` as a space (form decoding
+/// replaces `+` first). Used where the decoded value is compared as text (Amplify cookie names,
+/// query parameters).
+pub fn percent_decode_utf8(s: &str) -> Option<String> {
+    String::from_utf8(percent_decode(s)?).ok()
+}
+
 /// The byte two hex digits starting at `at` encode, if they are two hex digits.
 fn hex_pair(bytes: &[u8], at: usize) -> Option<u8> {
     let hi = bytes.get(at).copied().and_then(hex_value)?;
@@ -240,6 +248,22 @@ mod tests {
         assert_eq!(percent_decode("%+1"), None);
         assert_eq!(percent_decode("%2"), None);
         assert_eq!(percent_decode("%zz"), None);
+    }
+
+    #[test]
+    fn percent_decode_utf8_is_the_byte_decoder_plus_utf8() {
+        assert_eq!(
+            percent_decode_utf8("a%20b%C3%BC"),
+            Some("a b\u{fc}".to_string())
+        );
+        // The intended difference: bytes that are not UTF-8 decode, but are not text.
+        assert_eq!(percent_decode("%ff"), Some(vec![0xff]));
+        assert_eq!(percent_decode_utf8("%ff"), None);
+        assert_eq!(percent_decode_utf8("%C3"), None);
+        // The same strict escapes, and `+` is not a space in either.
+        assert_eq!(percent_decode_utf8("%2"), None);
+        assert_eq!(percent_decode("a+b"), Some(b"a+b".to_vec()));
+        assert_eq!(percent_decode_utf8("a+b"), Some("a+b".to_string()));
     }
 
     #[test]

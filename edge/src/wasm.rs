@@ -45,7 +45,7 @@ impl SignatureVerifier for NodeVerifier {
         }
         if host_verify(
             algorithm.name(),
-            &hex(&key.fingerprint()),
+            &key.fingerprint_hex(),
             key.spki_der(),
             message,
             signature,
@@ -55,21 +55,6 @@ impl SignatureVerifier for NodeVerifier {
             Err(BadSignature)
         }
     }
-}
-
-/// Lowercase hex (what `PublicKey::fingerprint_hex` gives, without `core::fmt` per byte: this
-/// runs on every verification).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        for nibble in [b >> 4, b & 0x0f] {
-            out.push(char::from(
-                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
-        }
-    }
-    out
 }
 
 /// The gate of one Lambda@Edge container.

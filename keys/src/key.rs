@@ -281,14 +281,21 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
-/// Lowercase hex of bytes.
+/// Lowercase hex of bytes (two digits per byte, no separators).
+///
+/// Without `core::fmt` per byte: the wasm gate runs this on every signature verification
+/// (the key fingerprint it hands to the host).
 pub fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}"); // reason: writing to a String cannot fail
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
-    s
+    out
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -413,6 +420,15 @@ impl SignatureVerifier for RingVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_two_lowercase_digits_per_byte() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        let all: Vec<u8> = (0..=255).collect();
+        let want: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&all), want);
+    }
 
     #[test]
     fn rsa_exponent_three_fails() {

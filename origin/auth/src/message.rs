@@ -105,7 +105,7 @@ pub fn form_encode(s: &str) -> String {
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
     // `+` is a space in a query (HTML form encoding); `%2B` stays a literal `+`.
     fn decode(s: &str) -> Option<String> {
-        String::from_utf8(edgegate_edge::path::percent_decode(&s.replace('+', " "))?).ok()
+        edgegate_edge::path::percent_decode_utf8(&s.replace('+', " "))
     }
     query
         .split('&')

@@ -1,22 +1,7 @@
 //! The few HTML pages the auth function shows. Everything reflected is HTML-escaped
 //! (security catalogue CB-12; field report B15); pages are `no-store` with a restrictive CSP.
 
-/// Escapes `&<>"'` for HTML text and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use edgegate_edge::text::html_escape as escape;
 
 /// A small page: title, message paragraphs (already escaped by the caller where needed), and
 /// links `(href, text)` (escaped here).

@@ -6,6 +6,7 @@
 
 use crate::local::dev_keys;
 use edgegate_auth::{form_encode, parse_query};
+use edgegate_edge::text::html_escape as escape;
 use edgegate_keys::cf_base64::encode_b64url;
 use edgegate_keys::sign::{self, SecureRandom, SystemRandom};
 use std::collections::HashMap;
@@ -78,14 +79,6 @@ fn bad(msg: &str) -> IdpResponse {
         400,
         serde_json::json!({"error": "invalid_request", "error_description": msg}),
     )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// The stand-in's state (codes and refresh tokens, in memory).
