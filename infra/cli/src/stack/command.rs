@@ -2,12 +2,11 @@
 //! validated when edge.json or origin.json is asked for), the key slots' PEM files and the
 //! `--stack-outputs` files, and writing the parameter files and the deploy commands.
 
-use super::cfg;
 use super::outputs::StackOutputs;
 use super::render::{deploy_commands, render, Inputs};
 use super::settings::parse_stack;
 use crate::load::{self, Source};
-use crate::{bundle, CliError};
+use crate::{bundle, CliError, IoAction};
 use edgegate_edge::ConfigDocument;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,14 +42,7 @@ pub struct ParamsArgs {
 /// Reads the document without loading the JWKS (the user pool may not exist yet), inlining
 /// `public_key_file`s relative to the config file as the loader does.
 pub(super) fn read_doc(path: &Path) -> Result<ConfigDocument, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
-    let mut doc: ConfigDocument = if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text)
-            .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-    } else {
-        load::parse_document(&text, &path.display().to_string())?
-    };
+    let mut doc = load::read_document(path)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for (i, k) in doc
         .cloudfront
@@ -59,12 +51,11 @@ pub(super) fn read_doc(path: &Path) -> Result<ConfigDocument, CliError> {
         .enumerate()
     {
         if let (None, Some(file)) = (&k.public_key, &k.public_key_file) {
-            let p = base.join(file);
-            let pem = std::fs::read_to_string(&p).map_err(|e| {
-                cfg(
-                    &format!("cloudfront.trusted_keys[{i}].public_key_file"),
-                    format!("{}: {e}", p.display()),
-                )
+            let path = base.join(file);
+            let pem = std::fs::read_to_string(&path).map_err(|source| CliError::SettingFile {
+                field: format!("cloudfront.trusted_keys[{i}].public_key_file"),
+                path,
+                source,
             })?;
             k.public_key = Some(pem);
             k.public_key_file = None;
@@ -96,12 +87,11 @@ pub async fn run(command: StackCommand) -> Result<String, CliError> {
     let read_slot = |slot: &str, file: &Option<String>| -> Result<Option<String>, CliError> {
         file.as_ref()
             .map(|f| {
-                let p = base.join(f);
-                std::fs::read_to_string(&p).map_err(|e| {
-                    cfg(
-                        &format!("stack.cloudfront_keys.{slot}"),
-                        format!("{}: {e}", p.display()),
-                    )
+                let path = base.join(f);
+                std::fs::read_to_string(&path).map_err(|source| CliError::SettingFile {
+                    field: format!("stack.cloudfront_keys.{slot}"),
+                    path,
+                    source,
                 })
             })
             .transpose()
@@ -112,8 +102,7 @@ pub async fn run(command: StackCommand) -> Result<String, CliError> {
     );
     let mut outputs = Vec::new();
     for p in &args.stack_outputs {
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| CliError::Io(format!("{}: {e}", p.display())))?;
+        let text = std::fs::read_to_string(p).map_err(|e| CliError::io(IoAction::Read, p, e))?;
         outputs.extend(StackOutputs::parse_describe_stacks(
             &text,
             &p.display().to_string(),
@@ -129,13 +118,11 @@ pub async fn run(command: StackCommand) -> Result<String, CliError> {
             validated,
         },
     )?;
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| CliError::Io(format!("{}: {e}", args.out.display())))?;
+    std::fs::create_dir_all(&args.out).map_err(|e| CliError::io(IoAction::Create, &args.out, e))?;
     let mut report = String::new();
     for f in &rendered.files {
         let path = args.out.join(format!("{}.json", f.kind.name()));
-        std::fs::write(&path, f.to_json())
-            .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+        std::fs::write(&path, f.to_json()).map_err(|e| CliError::io(IoAction::Write, &path, e))?;
         let _ = writeln!(
             report,
             "wrote {} (stack {}, region {})",

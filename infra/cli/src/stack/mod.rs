@@ -46,8 +46,6 @@
 //! `command.rs` is the command's file handling (reading the config, slots and outputs, writing
 //! the files).
 
-use crate::CliError;
-
 mod command;
 mod outputs;
 mod render;
@@ -63,6 +61,38 @@ pub use settings::SlotKey;
 /// The region of every Lambda@Edge function and of CloudFront's certificates.
 pub const EDGE_REGION: &str = "us-east-1";
 
-fn cfg(field: &str, reason: impl core::fmt::Display) -> CliError {
-    CliError::Config(format!("{field}: {reason}"))
+/// Why `edgegate stack params` refuses to render edge.json or origin.json from the deployed
+/// stacks' outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// edgegate.toml disagrees with the identity stack's outputs (each fix names a setting and
+    /// its value).
+    #[error("config: edgegate.toml does not match the outputs of stack {stack}: set {}", .fixes.join("; "))]
+    Mismatch {
+        /// The identity stack.
+        stack: String,
+        /// The settings to change, e.g. `cognito.user_pool_id = "..."`.
+        fixes: Vec<String>,
+    },
+    /// edge.json or origin.json was asked for from a document that was not fully validated.
+    #[error("config: edge.json and origin.json need the complete configuration (as for edgegate bundle)")]
+    Incomplete,
+    /// The edge stack's outputs lack one that origin.json needs.
+    #[error("--stack-outputs: stack {stack} has no output {key}")]
+    MissingOutput {
+        /// The edge stack.
+        stack: String,
+        /// The output key.
+        key: &'static str,
+    },
+    /// The edge stack runs another bundle than `--bundle-sha256`.
+    #[error("stack {stack} runs bundle {running}, not {wanted}: deploy the edge stack with edge.json first")]
+    OtherBundle {
+        /// The edge stack.
+        stack: String,
+        /// The SHA-256 the stack reports.
+        running: String,
+        /// `--bundle-sha256`.
+        wanted: String,
+    },
 }

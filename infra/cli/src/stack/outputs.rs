@@ -4,7 +4,7 @@
 //! says, and each difference names the setting to change.
 
 use super::settings::SlotKey;
-use crate::CliError;
+use crate::{CliError, UsageError};
 use edgegate_edge::ConfigDocument;
 use edgegate_keys::PublicKey;
 
@@ -20,19 +20,24 @@ pub struct StackOutputs {
 impl StackOutputs {
     /// Parses `aws cloudformation describe-stacks --output json` (every stack in it).
     pub fn parse_describe_stacks(text: &str, origin: &str) -> Result<Vec<Self>, CliError> {
-        let v: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| CliError::Usage(format!("{origin}: not describe-stacks JSON: {e}")))?;
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| UsageError::OutputsJson {
+                origin: origin.to_string(),
+                source,
+            })?;
         let stacks = v.get("Stacks").and_then(|s| s.as_array()).ok_or_else(|| {
-            CliError::Usage(format!(
-                "{origin}: no \"Stacks\" array (describe-stacks output)"
-            ))
+            UsageError::OutputsNoStacks {
+                origin: origin.to_string(),
+            }
         })?;
         let mut out = Vec::new();
         for s in stacks {
             let stack_name = s
                 .get("StackName")
                 .and_then(|n| n.as_str())
-                .ok_or_else(|| CliError::Usage(format!("{origin}: a stack without StackName")))?
+                .ok_or_else(|| UsageError::OutputsNoStackName {
+                    origin: origin.to_string(),
+                })?
                 .to_string();
             let mut outputs = Vec::new();
             for o in s

@@ -5,8 +5,8 @@
 
 use super::outputs::{find_outputs, identity_mismatches, StackOutputs};
 use super::settings::{parse_stack, route_groups, site_domain, slot_keys, SlotKey};
-use super::{cfg, EDGE_REGION};
-use crate::CliError;
+use super::{StackError, EDGE_REGION};
+use crate::{CliError, UsageError};
 use edgegate_edge::ConfigDocument;
 use edgegate_keys::PublicKey;
 use std::fmt::Write as _;
@@ -141,7 +141,10 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
         .and_then(|a| a.scopes.clone())
         .unwrap_or_else(|| vec!["openid".into()]);
     if scopes.iter().any(|sc| sc.is_empty() || sc.contains(',')) {
-        return Err(cfg("auth.scopes", "scope names without commas"));
+        return Err(CliError::config(
+            "auth.scopes",
+            "scope names without commas",
+        ));
     }
     let issuer_type = match doc.cognito.as_ref().map(|c| c.issuer_format) {
         Some(edgegate_keys::jwt::IssuerFormat::Updated) => "UPDATED",
@@ -191,11 +194,11 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
     if let Some(out) = identity_outputs {
         let fixes = identity_mismatches(doc, &slots, out);
         if !fixes.is_empty() {
-            return Err(CliError::Config(format!(
-                "edgegate.toml does not match the outputs of stack {}: set {}",
-                out.stack_name,
-                fixes.join("; ")
-            )));
+            return Err(StackError::Mismatch {
+                stack: out.stack_name.clone(),
+                fixes,
+            }
+            .into());
         }
     }
 
@@ -203,9 +206,7 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
     // trusted keys are the key group's.
     if inputs.bundle_sha256.is_some() || inputs.origin_bundle_sha256.is_some() {
         if !inputs.validated {
-            return Err(CliError::Config(
-                "edge.json and origin.json need the complete configuration (as for edgegate bundle)".into(),
-            ));
+            return Err(StackError::Incomplete.into());
         }
         let trusted = doc
             .cloudfront
@@ -223,8 +224,8 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
                         .any(|s| s.key.fingerprint() == pk.fingerprint())
                 });
             if !in_slot {
-                return Err(cfg(
-                    &format!("cloudfront.trusted_keys[{i}]"),
+                return Err(CliError::config(
+                    format!("cloudfront.trusted_keys[{i}]"),
                     "not in [stack.cloudfront_keys]: the key group (native validation) would not trust it",
                 ));
             }
@@ -239,9 +240,7 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
 
     if let Some(sha) = &inputs.bundle_sha256 {
         if !is_hex64(sha) {
-            return Err(CliError::Usage(
-                "--bundle-sha256: 64 lowercase hex digits (edgegate bundle prints it)".into(),
-            ));
+            return Err(UsageError::BundleSha256.into());
         }
         rendered.files.push(ParamFile {
             kind: StackKind::Edge,
@@ -275,9 +274,7 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
         return Ok(rendered);
     };
     if !is_hex64(origin_sha) {
-        return Err(CliError::Usage(
-            "--origin-bundle-sha256: 64 lowercase hex digits".into(),
-        ));
+        return Err(UsageError::OriginBundleSha256.into());
     }
     let edge_name = stack_name(StackKind::Edge);
     let Some(edge) = find_outputs(&inputs.outputs, &edge_name) else {
@@ -286,24 +283,28 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
         ));
         return Ok(rendered);
     };
-    let edge_output = |key: &str| {
-        edge.get(key).map(str::to_string).ok_or_else(|| {
-            CliError::Usage(format!(
-                "--stack-outputs: stack {edge_name} has no output {key}"
-            ))
-        })
+    let edge_output = |key: &'static str| {
+        edge.get(key)
+            .map(str::to_string)
+            .ok_or_else(|| StackError::MissingOutput {
+                stack: edge_name.clone(),
+                key,
+            })
     };
     let version_arn = edge_output("EdgeFunctionVersionArn")?;
     let certificate_arn = edge_output("CertificateArn")?;
     if let (Some(sha), Some(running)) = (&inputs.bundle_sha256, edge.get("BundleSha256")) {
         if sha != running {
-            return Err(CliError::Usage(format!(
-                "stack {edge_name} runs bundle {running}, not {sha}: deploy the edge stack with edge.json first"
-            )));
+            return Err(StackError::OtherBundle {
+                stack: edge_name,
+                running: running.to_string(),
+                wanted: sha.clone(),
+            }
+            .into());
         }
     }
     let auth = doc.auth.as_ref().ok_or_else(|| {
-        cfg(
+        CliError::config(
             "auth",
             "origin.json needs [auth] (the origin auth function's settings and [auth.secrets])",
         )
@@ -315,7 +316,7 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
         if ok {
             Ok(v.to_string())
         } else {
-            Err(cfg(
+            Err(CliError::config(
                 field,
                 format!("the origin stack grants Secrets Manager ARNs in {home} (the identity stack's outputs); got {v:?}"),
             ))

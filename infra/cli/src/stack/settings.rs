@@ -2,7 +2,6 @@
 //! the optional CloudFront and log settings, the key slots (`[stack.cloudfront_keys]`), the
 //! groups the routes name and the site's domain. Every refusal names the setting to change.
 
-use super::cfg;
 use crate::CliError;
 use edgegate_edge::config::{AccessKind, StackDoc};
 use edgegate_edge::ConfigDocument;
@@ -56,7 +55,7 @@ pub(super) struct Stack {
 /// Validates `[stack]` (each refusal names the setting).
 pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
     let s: StackDoc = doc.stack.clone().ok_or_else(|| {
-        cfg(
+        CliError::config(
             "stack",
             "missing: add a [stack] table (name, hosted_ui_domain_prefix, cloudfront_keys)",
         )
@@ -68,14 +67,14 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
         || !n.starts_with(|c: char| c.is_ascii_lowercase())
         || n.ends_with('-')
     {
-        return Err(cfg(
+        return Err(CliError::config(
             "stack.name",
             "3 to 40 of a-z 0-9 -, starting with a letter, not ending with -",
         ));
     }
     let home_region = match (&s.region, &doc.cognito) {
         (Some(r), Some(c)) if *r != c.region => {
-            return Err(cfg(
+            return Err(CliError::config(
                 "stack.region",
                 format!(
                     "must equal cognito.region ({}): the origin auth function reads the secrets the identity stack keeps beside the user pool",
@@ -86,14 +85,14 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
         (Some(r), _) => r.clone(),
         (None, Some(c)) => c.region.clone(),
         (None, None) => {
-            return Err(cfg(
+            return Err(CliError::config(
                 "stack.region",
                 "required while [cognito] is not filled in yet",
             ))
         }
     };
     if !is_region(&home_region) {
-        return Err(cfg("stack.region", "must look like eu-west-1"));
+        return Err(CliError::config("stack.region", "must look like eu-west-1"));
     }
     let p = &s.hosted_ui_domain_prefix;
     if p.is_empty()
@@ -103,7 +102,7 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
         || p.ends_with('-')
         || ["aws", "amazon", "cognito"].iter().any(|w| p.contains(w))
     {
-        return Err(cfg(
+        return Err(CliError::config(
             "stack.hosted_ui_domain_prefix",
             "1 to 63 of a-z 0-9 -, not starting or ending with -, without aws, amazon or cognito",
         ));
@@ -121,7 +120,7 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
                         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
             });
         if !ok {
-            return Err(cfg(
+            return Err(CliError::config(
                 "stack.certificate_arn",
                 "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates there)",
             ));
@@ -133,7 +132,7 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
             && z.bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
         {
-            return Err(cfg(
+            return Err(CliError::config(
                 "stack.hosted_zone_id",
                 "a Route 53 hosted zone id (Z...)",
             ));
@@ -141,7 +140,7 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
     }
     if let Some(pc) = &s.price_class {
         if !["PriceClass_100", "PriceClass_200", "PriceClass_All"].contains(&pc.as_str()) {
-            return Err(cfg(
+            return Err(CliError::config(
                 "stack.price_class",
                 "PriceClass_100, PriceClass_200 or PriceClass_All",
             ));
@@ -149,32 +148,44 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
     }
     if let Some(d) = s.log_retention_days {
         if !RETENTION_DAYS.contains(&d) {
-            return Err(cfg(
+            return Err(CliError::config(
                 "stack.log_retention_days",
                 format!("one of CloudWatch's values {RETENTION_DAYS:?}"),
             ));
         }
     }
     if s.access_log_retention_days == Some(0) {
-        return Err(cfg("stack.access_log_retention_days", "at least 1"));
+        return Err(CliError::config(
+            "stack.access_log_retention_days",
+            "at least 1",
+        ));
     }
     if let Some(m) = &s.mfa {
         if !["off", "optional", "on"].contains(&m.as_str()) {
-            return Err(cfg("stack.mfa", "\"off\", \"optional\" or \"on\""));
+            return Err(CliError::config(
+                "stack.mfa",
+                "\"off\", \"optional\" or \"on\"",
+            ));
         }
     }
     if let Some(v) = s.id_token_validity_minutes {
         if !(5..=1440).contains(&v) {
-            return Err(cfg("stack.id_token_validity_minutes", "5 to 1440"));
+            return Err(CliError::config(
+                "stack.id_token_validity_minutes",
+                "5 to 1440",
+            ));
         }
     }
     if let Some(v) = s.refresh_token_validity_days {
         if !(1..=3650).contains(&v) {
-            return Err(cfg("stack.refresh_token_validity_days", "1 to 3650"));
+            return Err(CliError::config(
+                "stack.refresh_token_validity_days",
+                "1 to 3650",
+            ));
         }
     }
     if s.cloudfront_keys.a.is_none() && s.cloudfront_keys.b.is_none() {
-        return Err(cfg(
+        return Err(CliError::config(
             "stack.cloudfront_keys",
             "at least one slot (a or b): the key group needs a key",
         ));
@@ -192,14 +203,16 @@ pub(super) fn slot_keys(pems: &(Option<String>, Option<String>)) -> Result<Vec<S
     for (slot, pem) in [('A', &pems.0), ('B', &pems.1)] {
         let Some(pem) = pem else { continue };
         let field = format!("stack.cloudfront_keys.{}", slot.to_ascii_lowercase());
-        let key = PublicKey::from_spki_pem(pem).map_err(|e| cfg(&field, e))?;
-        edgegate_edge::config::deployable_key(&field, &key)
-            .map_err(|e| CliError::Config(e.to_string()))?;
+        let key = PublicKey::from_spki_pem(pem).map_err(|source| CliError::SettingKey {
+            field: field.clone(),
+            source,
+        })?;
+        edgegate_edge::config::deployable_key(&field, &key)?;
         out.push(SlotKey { slot, key });
     }
     if let [a, b] = out.as_slice() {
         if a.key.fingerprint() == b.key.fingerprint() {
-            return Err(cfg(
+            return Err(CliError::config(
                 "stack.cloudfront_keys",
                 "slots a and b hold the same key",
             ));
@@ -217,8 +230,8 @@ pub(super) fn route_groups(doc: &ConfigDocument) -> Result<Vec<String>, CliError
         }
         for g in r.groups.iter().flatten() {
             if g.is_empty() || g.len() > 128 || g.contains(',') || g.chars().any(char::is_control) {
-                return Err(cfg(
-                    &format!("routes[{i}].groups"),
+                return Err(CliError::config(
+                    format!("routes[{i}].groups"),
                     format!("{g:?}: a Cognito group name of 1 to 128 characters without commas"),
                 ));
             }
@@ -226,7 +239,7 @@ pub(super) fn route_groups(doc: &ConfigDocument) -> Result<Vec<String>, CliError
         }
     }
     if groups.is_empty() {
-        return Err(cfg(
+        return Err(CliError::config(
             "routes",
             "no route names a group: the identity stack (Cognito sign-in) needs at least one access = \"groups\" route",
         ));
@@ -236,7 +249,7 @@ pub(super) fn route_groups(doc: &ConfigDocument) -> Result<Vec<String>, CliError
     for g in &groups {
         let id: String = g.chars().filter(char::is_ascii_alphanumeric).collect();
         if id.is_empty() || !ids.insert(id) {
-            return Err(cfg(
+            return Err(CliError::config(
                 "routes",
                 format!("group {g:?}: its letters and digits must be non-empty and unlike every other group's"),
             ));
@@ -250,10 +263,13 @@ pub(super) fn route_groups(doc: &ConfigDocument) -> Result<Vec<String>, CliError
 pub(super) fn site_domain(doc: &ConfigDocument) -> Result<String, CliError> {
     let d = &doc.site.domain;
     if doc.site.scheme.as_deref().is_some_and(|s| s != "https") {
-        return Err(cfg("site.scheme", "only https can be deployed"));
+        return Err(CliError::config(
+            "site.scheme",
+            "only https can be deployed",
+        ));
     }
     if d.contains(':') || !d.contains('.') || d.starts_with(['.', '-']) || d.ends_with(['.', '-']) {
-        return Err(cfg(
+        return Err(CliError::config(
             "site.domain",
             "a deployed site is a DNS name without a port (it becomes the distribution's alias)",
         ));

@@ -275,7 +275,7 @@ fn identity_outputs_mismatch_names_the_settings_fails() {
     if let Some(c) = doc.cognito.as_mut() {
         c.user_pool_id = "eu-west-1_Other".into();
     }
-    let err = render(&doc, &full_inputs()).unwrap_err().to_string();
+    let err = render(&doc, &full_inputs()).unwrap_err().one_line();
     assert!(
         err.contains("cognito.user_pool_id = \"eu-west-1_AbCdEf123\""),
         "{err}"
@@ -299,7 +299,7 @@ fn origin_waits_for_the_edge_stack_outputs_ok() {
 fn edge_stack_running_another_bundle_fails() {
     let mut inputs = full_inputs();
     inputs.outputs = vec![identity_outputs(), edge_outputs(SHA_ORIGIN)];
-    let err = render(&example_doc(), &inputs).unwrap_err().to_string();
+    let err = render(&example_doc(), &inputs).unwrap_err().one_line();
     assert!(err.contains("deploy the edge stack"), "{err}");
 }
 
@@ -307,7 +307,7 @@ fn edge_stack_running_another_bundle_fails() {
 fn dev_key_in_a_slot_fails() {
     let mut inputs = full_inputs();
     inputs.slot_pems.0 = Some(crate::local::dev_keys::CLOUDFRONT_DEV_PUBLIC_PEM.to_string());
-    let err = render(&example_doc(), &inputs).unwrap_err().to_string();
+    let err = render(&example_doc(), &inputs).unwrap_err().one_line();
     assert!(err.contains("stack.cloudfront_keys.a"), "{err}");
 }
 
@@ -315,7 +315,7 @@ fn dev_key_in_a_slot_fails() {
 fn groups_colliding_in_logical_ids_fail() {
     let mut doc = example_doc();
     doc.routes[0].groups = Some(vec!["release-engineers".into(), "releaseengineers".into()]);
-    let err = render(&doc, &full_inputs()).unwrap_err().to_string();
+    let err = render(&doc, &full_inputs()).unwrap_err().one_line();
     assert!(err.contains("unlike every other group"), "{err}");
 }
 
