@@ -8,7 +8,7 @@
 //! bytes for viewer triggers).
 
 use crate::load::{self, Source};
-use crate::CliError;
+use crate::{CliError, IoAction};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,6 +35,78 @@ pub struct Args {
     pub auth_binary: Option<PathBuf>,
 }
 
+/// Why `edgegate bundle` could not build or package a function.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// A cross build needs a Rust target that is not installed.
+    #[error(
+        "{what} needs the Rust target {target}: run `rustup target add {target}` (or pass {skip})"
+    )]
+    MissingTarget {
+        /// What is being built.
+        what: &'static str,
+        /// The rustc target.
+        target: &'static str,
+        /// The option that avoids the build.
+        skip: &'static str,
+    },
+    /// A cross build needs a C compiler that is not on `PATH`.
+    #[error("{what} needs {compiler} on PATH: install it with `{install}` (or pass {skip})")]
+    MissingCompiler {
+        /// What is being built.
+        what: &'static str,
+        /// The compiler's command.
+        compiler: &'static str,
+        /// How to install it.
+        install: &'static str,
+        /// The option that avoids the build.
+        skip: &'static str,
+    },
+    /// The edgegate sources are not where this binary was built from.
+    #[error("cannot find the edgegate workspace at {} (run from a checkout, or pass --wasm FILE)", .0.display())]
+    NoWorkspace(PathBuf),
+    /// cargo could not be started.
+    #[error("cannot run cargo")]
+    Cargo(#[source] std::io::Error),
+    /// cargo ran and failed building the wasm gate.
+    #[error("the wasm build failed (see cargo's output above)")]
+    WasmBuild,
+    /// cargo ran and failed building the origin auth function.
+    #[error("the origin function build failed (needs `rustup target add {target}` and Debian's musl-tools)")]
+    AuthBuild {
+        /// The rustc target.
+        target: &'static str,
+    },
+    /// wasm-bindgen refused the module or could not write its output.
+    #[error("wasm-bindgen")]
+    Bindgen(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The zip could not be written.
+    #[error("cannot write the zip {}", path.display())]
+    Zip {
+        /// The zip file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: zip::result::ZipError,
+    },
+    /// A zip is over Lambda@Edge's limit for viewer triggers.
+    #[error("{} is {size} bytes, over the Lambda@Edge viewer limit of {PLATFORM_LIMIT_BYTES}", path.display())]
+    OverPlatformLimit {
+        /// The zip file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// A zip is over edgegate's budget.
+    #[error("{} is {size} bytes, over edgegate's budget of {BUDGET_BYTES}", path.display())]
+    OverBudget {
+        /// The zip file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+    },
+}
+
 fn workspace_root() -> PathBuf {
     // This crate is infra/cli: the workspace is two levels up.
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -51,13 +123,14 @@ fn workspace_root() -> PathBuf {
 /// the option that avoids the build.
 ///
 /// # Errors
-/// [`CliError::Io`] naming the missing piece and how to install it.
+/// [`BundleError::MissingTarget`] or [`BundleError::MissingCompiler`], naming the missing
+/// piece and how to install it.
 fn check_build_prerequisites(
-    what: &str,
-    rustc_target: &str,
-    c_compiler: Option<(&str, &str)>,
-    skip: &str,
-) -> Result<(), CliError> {
+    what: &'static str,
+    rustc_target: &'static str,
+    c_compiler: Option<(&'static str, &'static str)>,
+    skip: &'static str,
+) -> Result<(), BundleError> {
     if let Ok(out) = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .current_dir(workspace_root())
@@ -65,9 +138,11 @@ fn check_build_prerequisites(
     {
         let installed = String::from_utf8_lossy(&out.stdout);
         if out.status.success() && !installed.lines().any(|l| l.trim() == rustc_target) {
-            return Err(CliError::Io(format!(
-                "{what} needs the Rust target {rustc_target}: run `rustup target add {rustc_target}` (or pass {skip})"
-            )));
+            return Err(BundleError::MissingTarget {
+                what,
+                target: rustc_target,
+                skip,
+            });
         }
     }
     if let Some((compiler, install)) = c_compiler {
@@ -75,9 +150,12 @@ fn check_build_prerequisites(
             std::env::split_paths(&path).any(|dir| dir.join(compiler).is_file())
         });
         if !on_path {
-            return Err(CliError::Io(format!(
-                "{what} needs {compiler} on PATH: install it with `{install}` (or pass {skip})"
-            )));
+            return Err(BundleError::MissingCompiler {
+                what,
+                compiler,
+                install,
+                skip,
+            });
         }
     }
     Ok(())
@@ -87,10 +165,7 @@ fn check_build_prerequisites(
 pub fn build_wasm() -> Result<PathBuf, CliError> {
     let root = workspace_root();
     if !root.join("edge").join("Cargo.toml").exists() {
-        return Err(CliError::Io(format!(
-            "cannot find the edgegate workspace at {} (run from a checkout, or pass --wasm FILE)",
-            root.display()
-        )));
+        return Err(BundleError::NoWorkspace(root).into());
     }
     check_build_prerequisites(
         "the viewer-request gate",
@@ -113,11 +188,9 @@ pub fn build_wasm() -> Result<PathBuf, CliError> {
             "wasm",
         ])
         .status()
-        .map_err(|e| CliError::Io(format!("cannot run cargo: {e}")))?;
+        .map_err(BundleError::Cargo)?;
     if !status.success() {
-        return Err(CliError::Io(
-            "the wasm build failed (see cargo's output above)".into(),
-        ));
+        return Err(BundleError::WasmBuild.into());
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -131,8 +204,10 @@ pub fn build_wasm() -> Result<PathBuf, CliError> {
 /// Refuses what must never be deployed ([`edgegate_edge::config::deployable`]: dev keys by
 /// fingerprint, the dev pool, plain http, local secret references).
 pub fn refuse_dev(loaded: &load::Loaded) -> Result<(), CliError> {
-    edgegate_edge::config::deployable(&loaded.document, &loaded.gate)
-        .map_err(|e| CliError::Config(e.to_string()))
+    Ok(edgegate_edge::config::deployable(
+        &loaded.document,
+        &loaded.gate,
+    )?)
 }
 
 /// Runs `bundle`, returning the summary to print.
@@ -143,52 +218,40 @@ pub async fn run(args: Args) -> Result<String, CliError> {
         Some(p) => p.clone(),
         None => build_wasm()?,
     };
-    let staging = args.out.join("viewer-request");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)
-            .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
-    }
-    std::fs::create_dir_all(&staging)
-        .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    let staging = fresh_dir(args.out.join("viewer-request"))?;
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
         .input_path(&wasm)
         .out_name("edgegate_edge")
         .typescript(false)
         .nodejs(true)
-        .map_err(|e| CliError::Io(format!("wasm-bindgen: {e}")))?;
+        .map_err(|e| BundleError::Bindgen(e.into()))?;
     bindgen
         .generate(&staging)
-        .map_err(|e| CliError::Io(format!("wasm-bindgen: {e}")))?;
-    let write = |name: &str, text: &str| -> Result<(), CliError> {
-        std::fs::write(staging.join(name), text).map_err(|e| CliError::Io(format!("{name}: {e}")))
-    };
-    write("index.js", INDEX_JS)?;
-    write("host.js", HOST_JS)?;
-    write(
-        "config.json",
-        &serde_json::to_string(&loaded.document.baked())
-            .map_err(|e| CliError::Io(e.to_string()))?,
-    )?;
+        .map_err(|e| BundleError::Bindgen(e.into()))?;
+    write_file(&staging.join("index.js"), INDEX_JS)?;
+    write_file(&staging.join("host.js"), HOST_JS)?;
+    write_file(&staging.join("config.json"), &baked_config(&loaded)?)?;
     if let Some(jwks) = &loaded.jwks {
-        write("jwks.json", &jwks.to_json())?;
+        write_file(&staging.join("jwks.json"), &jwks.to_json())?;
     }
     let zip_path = args.out.join("viewer-request.zip");
     let size = zip_dir(&staging, &zip_path)?;
     if size > PLATFORM_LIMIT_BYTES {
-        return Err(CliError::Io(format!(
-            "{} is {size} bytes, over the Lambda@Edge viewer limit of {PLATFORM_LIMIT_BYTES}",
-            zip_path.display()
-        )));
+        return Err(BundleError::OverPlatformLimit {
+            path: zip_path,
+            size,
+        }
+        .into());
     }
     if size > BUDGET_BYTES {
-        return Err(CliError::Io(format!(
-            "{} is {size} bytes, over edgegate's budget of {BUDGET_BYTES}",
-            zip_path.display()
-        )));
+        return Err(BundleError::OverBudget {
+            path: zip_path,
+            size,
+        }
+        .into());
     }
-    let bytes = std::fs::read(&zip_path).map_err(|e| CliError::Io(e.to_string()))?;
-    let digest = edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes));
+    let digest = sha256_of(&zip_path)?;
     let mut summary = format!(
         "wrote {} ({size} bytes; budget {BUDGET_BYTES}, platform limit {PLATFORM_LIMIT_BYTES})\nsha256 {digest}\nhandler: index.handler (nodejs20.x or nodejs22.x, 128 MB, viewer-request)",
         zip_path.display()
@@ -226,11 +289,9 @@ pub fn build_auth_binary() -> Result<PathBuf, CliError> {
             target,
         ])
         .status()
-        .map_err(|e| CliError::Io(format!("cannot run cargo: {e}")))?;
+        .map_err(BundleError::Cargo)?;
     if !status.success() {
-        return Err(CliError::Io(format!(
-            "the origin function build failed (needs `rustup target add {target}` and Debian's musl-tools)"
-        )));
+        return Err(BundleError::AuthBuild { target }.into());
     }
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -244,72 +305,93 @@ fn bundle_auth(loaded: &load::Loaded, args: &Args) -> Result<String, CliError> {
         Some(p) => p.clone(),
         None => build_auth_binary()?,
     };
-    let staging = args.out.join("origin-auth");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)
-            .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
-    }
-    std::fs::create_dir_all(&staging)
-        .map_err(|e| CliError::Io(format!("{}: {e}", staging.display())))?;
+    let staging = fresh_dir(args.out.join("origin-auth"))?;
     std::fs::copy(&binary, staging.join("bootstrap"))
-        .map_err(|e| CliError::Io(format!("{}: {e}", binary.display())))?;
-    std::fs::write(
-        staging.join("config.json"),
-        serde_json::to_string(&loaded.document.baked()).map_err(|e| CliError::Io(e.to_string()))?,
-    )
-    .map_err(|e| CliError::Io(format!("config.json: {e}")))?;
+        .map_err(|e| CliError::io(IoAction::Copy, &binary, e))?;
+    write_file(&staging.join("config.json"), &baked_config(loaded)?)?;
     if let Some(jwks) = &loaded.jwks {
-        std::fs::write(staging.join("jwks.json"), jwks.to_json())
-            .map_err(|e| CliError::Io(format!("jwks.json: {e}")))?;
+        write_file(&staging.join("jwks.json"), &jwks.to_json())?;
     }
     let zip_path = args.out.join("origin-auth.zip");
     let size = zip_dir(&staging, &zip_path)?;
-    let bytes = std::fs::read(&zip_path).map_err(|e| CliError::Io(e.to_string()))?;
-    let digest = edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes));
+    let digest = sha256_of(&zip_path)?;
     Ok(format!(
         "wrote {} ({size} bytes)\nsha256 {digest}\nhandler: bootstrap (provided.al2023, behind a function URL with OAC at /auth/*)",
         zip_path.display()
     ))
 }
 
+/// `dir`, emptied: removed when it exists, then created.
+fn fresh_dir(dir: PathBuf) -> Result<PathBuf, CliError> {
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| CliError::io(IoAction::Remove, &dir, e))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| CliError::io(IoAction::Create, &dir, e))?;
+    Ok(dir)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text).map_err(|e| CliError::io(IoAction::Write, path, e))
+}
+
+/// The baked `config.json` both functions read.
+fn baked_config(loaded: &load::Loaded) -> Result<String, CliError> {
+    serde_json::to_string(&loaded.document.baked()).map_err(|source| CliError::Json {
+        what: "the baked config",
+        source,
+    })
+}
+
+/// The hex SHA-256 of a file (what the stacks pin).
+fn sha256_of(path: &Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError::io(IoAction::Read, path, e))?;
+    Ok(edgegate_keys::key::hex(&edgegate_keys::key::sha256(&bytes)))
+}
+
 /// Zips every file of `dir` (sorted, fixed timestamps, deflate) into `zip_path`; returns its size.
 fn zip_dir(dir: &Path, zip_path: &Path) -> Result<u64, CliError> {
-    let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", zip_path.display()));
+    let zip_err = |source| BundleError::Zip {
+        path: zip_path.to_path_buf(),
+        source,
+    };
+    // Paths relative to `dir`: they are the names inside the zip.
     let mut files: Vec<PathBuf> = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(io)? {
-            let path = entry.map_err(io)?.path();
-            if path.is_dir() {
-                stack.push(path);
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let d = dir.join(&rel);
+        let list = |e| CliError::io(IoAction::Read, &d, e);
+        for entry in std::fs::read_dir(&d).map_err(list)? {
+            let entry = entry.map_err(list)?;
+            let name = rel.join(entry.file_name());
+            if entry.path().is_dir() {
+                stack.push(name);
             } else {
-                files.push(path);
+                files.push(name);
             }
         }
     }
     files.sort();
-    let file = std::fs::File::create(zip_path).map_err(io)?;
+    let file =
+        std::fs::File::create(zip_path).map_err(|e| CliError::io(IoAction::Create, zip_path, e))?;
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(9))
         .last_modified_time(zip::DateTime::default());
-    for path in &files {
-        let executable = path.file_name().is_some_and(|n| n == "bootstrap");
+    for rel in &files {
+        let executable = rel.file_name().is_some_and(|n| n == "bootstrap");
         let options = options.unix_permissions(if executable { 0o755 } else { 0o644 });
-        let name = path
-            .strip_prefix(dir)
-            .map_err(|_| CliError::Io("zip path".into()))?
-            .to_string_lossy()
-            .replace('\\', "/");
-        zip.start_file(name, options)
-            .map_err(|e| CliError::Io(format!("zip: {e}")))?;
-        let data = std::fs::read(path).map_err(io)?;
-        zip.write_all(&data).map_err(io)?;
+        let name = rel.to_string_lossy().replace('\\', "/");
+        zip.start_file(name, options).map_err(zip_err)?;
+        let path = dir.join(rel);
+        let data = std::fs::read(&path).map_err(|e| CliError::io(IoAction::Read, &path, e))?;
+        zip.write_all(&data)
+            .map_err(|e| CliError::io(IoAction::Write, zip_path, e))?;
     }
-    zip.finish()
-        .map_err(|e| CliError::Io(format!("zip: {e}")))?;
-    std::fs::metadata(zip_path).map(|m| m.len()).map_err(io)
+    zip.finish().map_err(zip_err)?;
+    std::fs::metadata(zip_path)
+        .map(|m| m.len())
+        .map_err(|e| CliError::io(IoAction::Read, zip_path, e))
 }
 
 #[cfg(test)]

@@ -300,8 +300,7 @@ async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let line = e.to_string().replace(['\n', '\r'], " ");
-            eprintln!("edgegate: {line}");
+            eprintln!("edgegate: {}", e.one_line());
             ExitCode::FAILURE
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::cli::{HashArg, SignArgs};
 use crate::local::dev_keys;
-use crate::CliError;
+use crate::{CliError, IoAction, KeySource, UsageError};
 use edgegate_keys::policy::CustomPolicy;
 use edgegate_keys::sign::{self, SigningKey, SigningPolicy};
 use edgegate_keys::{HashAlgorithm, Ipv4Cidr, KeyPairId, KeyType};
@@ -28,14 +28,11 @@ fn sign(
     secret_pem: Option<String>,
 ) -> Result<String, CliError> {
     if !(args.url.starts_with("https://") || args.url.starts_with("http://")) {
-        return Err(CliError::Usage(
-            "URL must be absolute (https://host/path)".into(),
-        ));
+        return Err(UsageError::UrlNotAbsolute.into());
     }
     let parse_id = |id: &str| -> Result<KeyPairId, CliError> {
-        id.parse().map_err(|e: edgegate_keys::KeyError| {
-            CliError::Usage(format!("--key-pair-id: {}", e.reason))
-        })
+        id.parse()
+            .map_err(|e| CliError::Usage(UsageError::KeyPairId(e)))
     };
     // Refuse a URL the gate would refuse to serve (raw spaces, dot segments, encoded slashes...):
     // a signed link that can never work is worse than an error now.
@@ -48,80 +45,60 @@ fn sign(
     let path_and_query = after_scheme.get(path_start..).unwrap_or_default();
     let path = path_and_query.split(['?', '#']).next().unwrap_or_default();
     let path = if path.is_empty() { "/" } else { path };
-    if let Err(e) = edgegate_edge::path::check_canonical(path) {
-        return Err(CliError::Usage(format!(
-            "the URL path is not one the gate serves ({}): percent-encode spaces and special characters (e.g. %20), no dot segments or //",
-            e.detail()
-        )));
-    }
+    edgegate_edge::path::check_canonical(path).map_err(UsageError::PathNotServed)?;
     let (key_pair_id, key) = match (&args.key_pair_id, &args.private_key, secret_pem) {
         (Some(id), Some(path), _) => {
             let id = parse_id(id)?;
-            let pem = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
-            let key = SigningKey::from_pem(&pem)
-                .map_err(|e| CliError::Key(format!("{}: {}", path.display(), e.reason)))?;
+            let pem =
+                std::fs::read_to_string(path).map_err(|e| CliError::io(IoAction::Read, path, e))?;
+            let key = SigningKey::from_pem(&pem).map_err(|source| CliError::UnusableKey {
+                from: KeySource::File(path.clone()),
+                source,
+            })?;
             (id, key)
         }
         (Some(id), None, Some(pem)) => {
             let id = parse_id(id)?;
             let secret = args.private_key_secret.as_deref().unwrap_or("the secret");
-            let key = SigningKey::from_pem(pem.trim()).map_err(|e| {
-                CliError::Key(format!(
-                    "--private-key-secret {secret}: not a usable PEM private key: {}",
-                    e.reason
-                ))
+            let key = SigningKey::from_pem(pem.trim()).map_err(|source| CliError::UnusableKey {
+                from: KeySource::Secret(secret.to_string()),
+                source,
             })?;
             (id, key)
         }
         _ => {
             eprintln!("edgegate: signing with the DEV key pair {} (dev only; pass --key-pair-id and --private-key for real keys)", dev_keys::DEV_KEY_PAIR_ID);
-            let id: KeyPairId = dev_keys::DEV_KEY_PAIR_ID
-                .parse()
-                .map_err(|e: edgegate_keys::KeyError| CliError::Key(e.to_string()))?;
-            let key =
-                dev_keys::cloudfront_signing_key().map_err(|e| CliError::Key(e.to_string()))?;
-            (id, key)
+            let id: KeyPairId = dev_keys::DEV_KEY_PAIR_ID.parse()?;
+            (id, dev_keys::cloudfront_signing_key()?)
         }
     };
-    let key_type = key
-        .public_key()
-        .map_err(|e| CliError::Key(e.to_string()))?
-        .key_type();
+    let key_type = key.public_key()?.key_type();
     let hash = match (args.hash, key_type) {
-        (Some(HashArg::Sha1), KeyType::EcP256) => {
-            return Err(CliError::Usage(
-                "--hash sha1 is refused for ECDSA keys (CloudFront ECDSA uses SHA-256)".into(),
-            ))
-        }
+        (Some(HashArg::Sha1), KeyType::EcP256) => return Err(UsageError::Sha1WithEcdsa.into()),
         (Some(HashArg::Sha1), _) => HashAlgorithm::Sha1,
         (Some(HashArg::Sha256), _) | (None, KeyType::EcP256) => HashAlgorithm::Sha256,
         (None, KeyType::Rsa) => HashAlgorithm::Sha1,
     };
     let policy = if let Some(path) = &args.policy {
-        let json = std::fs::read_to_string(path)
-            .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
-        CustomPolicy::parse(json.as_bytes())
-            .map_err(|e| CliError::Usage(format!("--policy {}: {e}", path.display())))?;
+        let json =
+            std::fs::read_to_string(path).map_err(|e| CliError::io(IoAction::Read, path, e))?;
+        CustomPolicy::parse(json.as_bytes()).map_err(|source| UsageError::Policy {
+            path: path.clone(),
+            source,
+        })?;
         SigningPolicy::Custom(json)
     } else {
         let expires = match (args.expires_at, args.expires_in) {
             (Some(at), None) => at,
             (None, Some(secs)) => now.saturating_add(secs),
-            _ => {
-                return Err(CliError::Usage(
-                    "give --expires-at EPOCH or --expires-in SECS (or --policy FILE)".into(),
-                ))
-            }
+            _ => return Err(UsageError::NoExpiry.into()),
         };
         if expires <= now {
-            return Err(CliError::Usage("the expiry is in the past".into()));
+            return Err(UsageError::ExpiryInPast.into());
         }
         if args.resource.is_some() || args.ip.is_some() {
             let source_ip = match &args.ip {
-                Some(ip) => Some(Ipv4Cidr::parse(ip).map_err(|_| {
-                    CliError::Usage("--ip must be an IPv4 CIDR like 192.0.2.0/24".into())
-                })?),
+                Some(ip) => Some(Ipv4Cidr::parse(ip).map_err(|()| UsageError::IpCidr)?),
                 None => None,
             };
             let policy = CustomPolicy {
@@ -130,25 +107,29 @@ fn sign(
                 date_greater_than: None,
                 source_ip,
             };
-            CustomPolicy::parse(policy.to_json().as_bytes())
-                .map_err(|e| CliError::Usage(format!("--resource: {e}")))?;
+            CustomPolicy::parse(policy.to_json().as_bytes()).map_err(UsageError::Resource)?;
             SigningPolicy::custom(&policy)
         } else {
             if expires > edgegate_keys::signed::MAX_EXPIRES {
-                return Err(CliError::Usage("a canned policy cannot expire after 2038-01-19 (use --resource for a custom policy)".into()));
+                return Err(UsageError::CannedAfter2038.into());
             }
             SigningPolicy::Canned { expires }
         }
     };
     let rng = ring::rand::SystemRandom::new();
     if cookies {
-        let pairs = sign::sign_cookies(&args.url, &policy, &key_pair_id, &key, hash, &rng)
-            .map_err(|e| CliError::Key(e.to_string()))?;
+        let pairs = sign::sign_cookies(&args.url, &policy, &key_pair_id, &key, hash, &rng)?;
         let header: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
         Ok(format!("Cookie: {}", header.join("; ")))
     } else {
-        sign::sign_url(&args.url, &policy, &key_pair_id, &key, hash, &rng)
-            .map_err(|e| CliError::Key(e.to_string()))
+        Ok(sign::sign_url(
+            &args.url,
+            &policy,
+            &key_pair_id,
+            &key,
+            hash,
+            &rng,
+        )?)
     }
 }
 
@@ -159,23 +140,19 @@ pub fn keys_new(rsa: bool, out: &Path) -> Result<String, CliError> {
         sign::generate_rsa_2048(&mut rng)
     } else {
         sign::generate_ecdsa_p256(&ring::rand::SystemRandom::new())
-    }
-    .map_err(|e| CliError::Key(e.to_string()))?;
-    std::fs::create_dir_all(out).map_err(|e| CliError::Io(format!("{}: {e}", out.display())))?;
+    }?;
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(IoAction::Create, out, e))?;
     let private_path = out.join("private-key.pem");
     let public_path = out.join("public-key.pem");
     for p in [&private_path, &public_path] {
         if p.exists() {
-            return Err(CliError::Io(format!(
-                "{} exists; refusing to overwrite a key",
-                p.display()
-            )));
+            return Err(CliError::KeyExists { path: p.clone() });
         }
     }
     write_private(&private_path, &generated.private_pem)?;
     let public_pem = generated.public_key.to_spki_pem();
     std::fs::write(&public_path, &public_pem)
-        .map_err(|e| CliError::Io(format!("{}: {e}", public_path.display())))?;
+        .map_err(|e| CliError::io(IoAction::Write, &public_path, e))?;
     Ok(format!(
         "wrote {} (secret) and {}\nkey type: {}\nfingerprint (sha256 of the public key DER): {}\n\nRegister the public key with CloudFront, then add its id to a key group and to edgegate.toml:\n  aws cloudfront create-public-key --public-key-config 'CallerReference=edgegate-{},Name=edgegate-{},EncodedKey=<contents of {}>'\n\n{}",
         private_path.display(),
@@ -198,12 +175,12 @@ fn write_private(path: &Path, pem: &str) -> Result<(), CliError> {
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+        .map_err(|e| CliError::io(IoAction::Create, path, e))?;
     f.write_all(pem.as_bytes())
-        .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))
+        .map_err(|e| CliError::io(IoAction::Write, path, e))
 }
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, pem: &str) -> Result<(), CliError> {
-    std::fs::write(path, pem).map_err(|e| CliError::Io(format!("{}: {e}", path.display())))
+    std::fs::write(path, pem).map_err(|e| CliError::io(IoAction::Write, path, e))
 }

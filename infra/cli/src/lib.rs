@@ -13,25 +13,11 @@
 pub mod bundle;
 pub mod cli;
 pub mod cli_sign;
+pub mod error;
 pub mod explain;
 pub mod load;
 pub mod local;
 pub mod publish_cmd;
 pub mod stack;
 
-/// A CLI failure with a one-line cause.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Bad configuration (names the field).
-    #[error("config: {0}")]
-    Config(String),
-    /// Bad command-line input.
-    #[error("{0}")]
-    Usage(String),
-    /// A key could not be loaded or used.
-    #[error("key: {0}")]
-    Key(String),
-    /// An I/O failure.
-    #[error("{0}")]
-    Io(String),
-}
+pub use error::{CliError, IoAction, KeySource, UsageError};

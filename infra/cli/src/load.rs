@@ -27,24 +27,137 @@ pub struct Loaded {
     pub jwks: Option<Jwks>,
 }
 
+/// Why the configuration document cannot be used as a document (before any setting is looked
+/// at): it cannot be read, or it is not TOML (or JSON) of the document's shape.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// The file cannot be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not TOML of the document's shape (a syntax error, a wrong type, an unknown key).
+    #[error("{origin}{position}: {message}")]
+    Toml {
+        /// The file (or `embedded dev config`).
+        origin: String,
+        /// Where in the text.
+        position: TomlPosition,
+        /// The parser's message (one line; never the quoted text).
+        message: String,
+    },
+    /// A `.json` document that is not JSON of the document's shape.
+    #[error("{}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error (line and column, never the text).
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Where a TOML error is: ` (line L, column C, key)`, or nothing when the parser gave no span.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TomlPosition {
+    /// 1-based line and column (characters), when known.
+    pub line_column: Option<(usize, usize)>,
+    /// The dotted key on that line (`publish.bucket`), when there is a bare one.
+    pub key: Option<String>,
+}
+
+impl std::fmt::Display for TomlPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.line_column, &self.key) {
+            (Some((line, col)), Some(key)) => write!(f, " (line {line}, column {col}, {key})"),
+            (Some((line, col)), None) => write!(f, " (line {line}, column {col})"),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
 /// Parses a TOML document.
 pub fn parse_document(text: &str, origin: &str) -> Result<ConfigDocument, CliError> {
     toml::from_str(text).map_err(|e| {
-        let msg = e.message().replace('\n', " ");
-        let at = e
+        let position = e
             .span()
             .map(|span| {
                 let before = text.get(..span.start).unwrap_or_default();
                 let line = before.matches('\n').count() + 1;
                 let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                match key_at(text, span.start) {
-                    Some(key) => format!(" (line {line}, column {col}, {key})"),
-                    None => format!(" (line {line}, column {col})"),
+                TomlPosition {
+                    line_column: Some((line, col)),
+                    key: key_at(text, span.start),
                 }
             })
             .unwrap_or_default();
-        CliError::Config(format!("{origin}{at}: {msg}"))
+        CliError::Document(DocumentError::Toml {
+            origin: origin.to_string(),
+            position,
+            message: e.message().replace('\n', " "),
+        })
     })
+}
+
+/// Reads the document at `path` as written: TOML, or the same document in JSON for a `.json`
+/// file. Nothing is inlined or validated.
+///
+/// # Errors
+/// [`DocumentError`]: the file cannot be read or parsed.
+pub fn read_document(path: &Path) -> Result<ConfigDocument, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| DocumentError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).map_err(|source| {
+            CliError::Document(DocumentError::Json {
+                path: path.to_path_buf(),
+                source,
+            })
+        })
+    } else {
+        parse_document(&text, &path.display().to_string())
+    }
+}
+
+/// Why the JWKS cannot be had (fetching `jwks_url` or a `--jwks` URL, or reading a `--jwks`
+/// file). A JWKS that is not a usable key set is a [`CliError::SettingKey`].
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    /// The HTTP client cannot be built.
+    #[error("JWKS fetch")]
+    Client(#[source] reqwest::Error),
+    /// The request failed, or its body could not be read.
+    #[error("JWKS fetch from {url}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered with an error status.
+    #[error("JWKS fetch from {url}: HTTP {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: reqwest::StatusCode,
+    },
+    /// The file cannot be read.
+    #[error("JWKS file {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The dotted name of the key whose line holds byte `offset` of a TOML text
@@ -99,34 +212,32 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
             )?,
             None,
         ),
-        Source::File(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
-            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let doc = if path.extension().is_some_and(|e| e == "json") {
-                serde_json::from_str(&text)
-                    .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-            } else {
-                parse_document(&text, &path.display().to_string())?
-            };
-            (doc, Some(base))
-        }
+        Source::File(path) => (
+            read_document(path)?,
+            Some(path.parent().map(Path::to_path_buf).unwrap_or_default()),
+        ),
     };
     let read = |name: &str, field: &str| -> Result<String, CliError> {
         match &base {
             None => match name {
                 "cloudfront-dev-public.pem" => Ok(dev_keys::CLOUDFRONT_DEV_PUBLIC_PEM.to_string()),
-                dev_keys::DEV_JWKS_FILE => dev_keys::jwks()
-                    .map(|j| j.to_json())
-                    .map_err(|e| CliError::Config(format!("{field}: {e}"))),
-                _ => Err(CliError::Config(format!(
-                    "{field}: no embedded file {name}"
-                ))),
+                dev_keys::DEV_JWKS_FILE => {
+                    dev_keys::jwks()
+                        .map(|j| j.to_json())
+                        .map_err(|source| CliError::SettingKey {
+                            field: field.to_string(),
+                            source,
+                        })
+                }
+                _ => Err(CliError::config(field, format!("no embedded file {name}"))),
             },
             Some(dir) => {
-                let p = dir.join(name);
-                std::fs::read_to_string(&p)
-                    .map_err(|e| CliError::Config(format!("{field}: {}: {e}", p.display())))
+                let path = dir.join(name);
+                std::fs::read_to_string(&path).map_err(|source| CliError::SettingFile {
+                    field: field.to_string(),
+                    path,
+                    source,
+                })
             }
         }
     };
@@ -135,9 +246,10 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
             let field = format!("cloudfront.trusted_keys[{i}].public_key_file");
             match (&k.public_key, &k.public_key_file) {
                 (Some(_), Some(_)) => {
-                    return Err(CliError::Config(format!(
-                        "{field}: give public_key or public_key_file, not both"
-                    )))
+                    return Err(CliError::config(
+                        field,
+                        "give public_key or public_key_file, not both",
+                    ))
                 }
                 (None, Some(file)) => {
                     k.public_key = Some(read(file, &field)?);
@@ -156,13 +268,14 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
                 (None, None) => fetch_or_read(&c.jwks_url()).await?,
             };
             Some(
-                Jwks::parse(text.as_bytes())
-                    .map_err(|e| CliError::Config(format!("cognito JWKS: {e}")))?,
+                Jwks::parse(text.as_bytes()).map_err(|source| CliError::SettingKey {
+                    field: "cognito JWKS".into(),
+                    source,
+                })?,
             )
         }
     };
-    let gate = GateConfig::from_document(&doc, jwks.clone())
-        .map_err(|e| CliError::Config(e.to_string()))?;
+    let gate = GateConfig::from_document(&doc, jwks.clone())?;
     Ok(Loaded {
         document: doc,
         gate,
@@ -173,26 +286,30 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
 /// Reads a JWKS from a file path or fetches it from an `http(s)://` URL (5 s timeout).
 pub async fn fetch_or_read(src: &str) -> Result<String, CliError> {
     if src.starts_with("https://") || src.starts_with("http://") {
+        let fetch = |source| JwksError::Fetch {
+            url: src.to_string(),
+            source,
+        };
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(5))
             .build()
-            .map_err(|e| CliError::Config(format!("JWKS fetch: {e}")))?;
-        let resp = client
-            .get(src)
-            .send()
-            .await
-            .map_err(|e| CliError::Config(format!("JWKS fetch from {src}: {e}")))?;
+            .map_err(JwksError::Client)?;
+        let resp = client.get(src).send().await.map_err(fetch)?;
         if !resp.status().is_success() {
-            return Err(CliError::Config(format!(
-                "JWKS fetch from {src}: HTTP {}",
-                resp.status()
-            )));
+            return Err(JwksError::Status {
+                url: src.to_string(),
+                status: resp.status(),
+            }
+            .into());
         }
-        resp.text()
-            .await
-            .map_err(|e| CliError::Config(format!("JWKS fetch from {src}: {e}")))
+        Ok(resp.text().await.map_err(fetch)?)
     } else {
-        std::fs::read_to_string(src).map_err(|e| CliError::Config(format!("JWKS file {src}: {e}")))
+        std::fs::read_to_string(src).map_err(|source| {
+            CliError::Jwks(JwksError::Read {
+                path: PathBuf::from(src),
+                source,
+            })
+        })
     }
 }
 
@@ -212,7 +329,7 @@ mod tests {
             ("[stack]\nnmae = \"x\"\n", "nmae"),
         ] {
             let text = format!("{base}{extra}");
-            let e = parse_document(&text, "edgegate.toml").unwrap_err().to_string();
+            let e = parse_document(&text, "edgegate.toml").unwrap_err().one_line();
             assert!(e.contains(expect), "{extra:?}: {e}");
             assert!(!e.contains('\n'), "one line: {e}");
         }

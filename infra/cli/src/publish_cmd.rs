@@ -3,14 +3,12 @@
 //! win), builds the options, prints the summary (text or `--output json`) on stdout; progress
 //! and warnings go to stderr.
 
-use crate::CliError;
+use crate::{CliError, UsageError};
 use clap::{Subcommand, ValueEnum};
 use edgegate_aws::AwsOptions;
 use edgegate_publish::progress::Progress;
 use edgegate_publish::publisher::{self, PublishOptions};
-use edgegate_publish::settings::{
-    ChannelName, GitCommit, PublishConfig, SettingError, Target, Version,
-};
+use edgegate_publish::settings::{ChannelName, GitCommit, PublishConfig, Target, Version};
 use std::path::{Path, PathBuf};
 
 /// `--output`.
@@ -109,21 +107,6 @@ pub enum ReleasesCommand {
     },
 }
 
-fn setting(e: SettingError) -> CliError {
-    if e.field.starts_with("--") {
-        CliError::Usage(e.to_string())
-    } else {
-        CliError::Config(e.to_string())
-    }
-}
-
-fn origin(e: edgegate_publish::Error) -> CliError {
-    match e {
-        edgegate_publish::Error::Setting(s) => setting(s),
-        other => CliError::Io(other.to_string()),
-    }
-}
-
 /// Reads `[publish]` from `path`, or from `./edgegate.toml` when it exists.
 ///
 /// # Errors
@@ -139,15 +122,8 @@ pub fn publish_config(path: Option<&Path>) -> Result<PublishConfig, CliError> {
             default
         }
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
-    let doc: edgegate_edge::ConfigDocument = if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text)
-            .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-    } else {
-        crate::load::parse_document(&text, &path.display().to_string())?
-    };
-    PublishConfig::from_doc(doc.publish.as_ref()).map_err(setting)
+    let doc = crate::load::read_document(&path)?;
+    Ok(PublishConfig::from_doc(doc.publish.as_ref())?)
 }
 
 fn resolve(args: &TargetArgs) -> Result<(Target, AwsOptions), CliError> {
@@ -157,13 +133,10 @@ fn resolve(args: &TargetArgs) -> Result<(Target, AwsOptions), CliError> {
         args.bucket.as_deref(),
         args.prefix.as_deref(),
         args.distribution_id.as_deref(),
-    )
-    .map_err(setting)?;
+    )?;
     if let Some(url) = &args.endpoint_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(CliError::Usage(format!(
-                "--endpoint-url: `{url}` is not an http(s) URL"
-            )));
+            return Err(UsageError::EndpointUrl(url.clone()).into());
         }
     }
     let aws = AwsOptions {
@@ -173,13 +146,15 @@ fn resolve(args: &TargetArgs) -> Result<(Target, AwsOptions), CliError> {
     Ok((target, aws))
 }
 
-fn usage<T>(option: &str, r: Result<T, String>) -> Result<T, CliError> {
-    r.map_err(|e| CliError::Usage(format!("{option}: {e}")))
+fn usage<T>(option: &'static str, r: Result<T, String>) -> Result<T, CliError> {
+    r.map_err(|reason| UsageError::Value { option, reason }.into())
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::Io(format!("cannot print JSON: {e}")))?;
+    let text = serde_json::to_string_pretty(value).map_err(|source| CliError::Json {
+        what: "the report",
+        source,
+    })?;
     println!("{text}");
     Ok(())
 }
@@ -199,10 +174,10 @@ pub async fn publish(args: PublishArgs, now: u64) -> Result<(), CliError> {
         None => None,
     };
     if !(1..=publisher::MAX_CONCURRENCY).contains(&args.concurrency) {
-        return Err(CliError::Usage(format!(
-            "--concurrency must be 1-{}",
-            publisher::MAX_CONCURRENCY
-        )));
+        return Err(UsageError::Concurrency {
+            max: publisher::MAX_CONCURRENCY,
+        }
+        .into());
     }
     let (target, aws) = resolve(&args.target)?;
     let options = PublishOptions {
@@ -217,9 +192,7 @@ pub async fn publish(args: PublishArgs, now: u64) -> Result<(), CliError> {
         dry_run: args.dry_run,
         force: args.force,
     };
-    let report = publisher::publish(options, Progress::auto(), now)
-        .await
-        .map_err(origin)?;
+    let report = publisher::publish(options, Progress::auto(), now).await?;
     match args.output {
         OutputArg::Text => println!("{}", report.to_text()),
         OutputArg::Json => print_json(&report)?,
@@ -246,8 +219,7 @@ pub async fn channel(command: ChannelCommand, now: u64) -> Result<(), CliError> 
             let progress = Progress::auto();
             let report =
                 publisher::channel_set(&target, &aws, &channel, &version, wait, &progress, now)
-                    .await
-                    .map_err(origin)?;
+                    .await?;
             match output {
                 OutputArg::Text => println!("{}", report.to_text()),
                 OutputArg::Json => print_json(&report)?,
@@ -265,9 +237,7 @@ pub async fn releases(command: ReleasesCommand) -> Result<(), CliError> {
     match command {
         ReleasesCommand::List { target, output } => {
             let (target, aws) = resolve(&target)?;
-            let listing = publisher::releases_list(&target, &aws)
-                .await
-                .map_err(origin)?;
+            let listing = publisher::releases_list(&target, &aws).await?;
             match output {
                 OutputArg::Text => println!("{}", listing.to_text()),
                 OutputArg::Json => print_json(&listing)?,
@@ -284,6 +254,10 @@ pub async fn releases(command: ReleasesCommand) -> Result<(), CliError> {
 /// # Errors
 /// The secret cannot be read.
 pub async fn secret_pem(secret_id: &str) -> Result<String, CliError> {
+    let secret = |source| CliError::Secret {
+        setting: "--private-key-secret".into(),
+        source,
+    };
     // arn:aws:secretsmanager:<region>:<account>:secret:<name>
     let region = secret_id
         .strip_prefix("arn:")
@@ -295,8 +269,8 @@ pub async fn secret_pem(secret_id: &str) -> Result<String, CliError> {
         endpoint_url: None,
     })
     .await
-    .map_err(|e| CliError::Key(e.to_string()))?;
+    .map_err(secret)?;
     edgegate_aws::secret_string(&aws, secret_id)
         .await
-        .map_err(|e| CliError::Key(e.to_string()))
+        .map_err(secret)
 }

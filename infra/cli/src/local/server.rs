@@ -5,7 +5,7 @@
 use crate::load::{self, Source};
 use crate::local::dev_keys;
 use crate::local::origin_fs::{self, full, Body};
-use crate::CliError;
+use crate::{CliError, UsageError};
 use edgegate_edge::config::SecretRef;
 use edgegate_edge::event::{HeaderEntry, Headers, ViewerRequest};
 use edgegate_edge::Decision;
@@ -51,18 +51,14 @@ pub fn mint_token(
         &sub_hex[20..32]
     );
     let jti = &hex_sha256(format!("{user}:{now}:{}", token_use.as_str()).as_bytes())[..32];
-    let mut claims = serde_json::json!({
-        "sub": sub,
-        "iss": issuer,
-        "token_use": token_use.as_str(),
-        "auth_time": now,
-        "iat": now,
-        "exp": now.saturating_add(expires_in),
-        "jti": jti,
-    });
-    let obj = claims
-        .as_object_mut()
-        .ok_or_else(|| CliError::Io("claims".into()))?;
+    let mut obj = serde_json::Map::new();
+    obj.insert("sub".into(), sub.into());
+    obj.insert("iss".into(), issuer.into());
+    obj.insert("token_use".into(), token_use.as_str().into());
+    obj.insert("auth_time".into(), now.into());
+    obj.insert("iat".into(), now.into());
+    obj.insert("exp".into(), now.saturating_add(expires_in).into());
+    obj.insert("jti".into(), jti.into());
     if !groups.is_empty() {
         obj.insert("cognito:groups".into(), serde_json::json!(groups));
     }
@@ -77,8 +73,9 @@ pub fn mint_token(
             obj.insert("scope".into(), "openid".into());
         }
     }
-    let key = dev_keys::jwt_signing_key().map_err(|e| CliError::Key(e.to_string()))?;
-    sign::sign_jwt_rs256(dev_keys::DEV_KID, &claims, &key).map_err(|e| CliError::Key(e.to_string()))
+    let claims = serde_json::Value::Object(obj);
+    let key = dev_keys::jwt_signing_key()?;
+    Ok(sign::sign_jwt_rs256(dev_keys::DEV_KID, &claims, &key)?)
 }
 
 struct State {
@@ -270,31 +267,35 @@ pub async fn resolve_secret(
     base: Option<&std::path::Path>,
     field: &str,
 ) -> Result<String, CliError> {
-    match SecretRef::parse(reference)
-        .map_err(|reason| CliError::Config(format!("{field}: {reason}")))?
-    {
+    match SecretRef::parse(reference).map_err(|reason| CliError::config(field, reason))? {
         SecretRef::Dev(name) => match name {
             "cloudfront-private-key" => Ok(dev_keys::CLOUDFRONT_DEV_PRIVATE_PEM.to_string()),
             "state-key" => Ok(DEV_STATE_KEY.to_string()),
-            _ => Err(CliError::Config(format!(
-                "{field}: unknown dev secret {name}"
-            ))),
+            _ => Err(CliError::config(
+                field,
+                format!("unknown dev secret {name}"),
+            )),
         },
         SecretRef::File(path) => {
-            let p = match base {
+            let path = match base {
                 Some(b) => b.join(path),
                 None => PathBuf::from(path),
             };
-            std::fs::read_to_string(&p)
-                .map_err(|e| CliError::Config(format!("{field}: {}: {e}", p.display())))
+            std::fs::read_to_string(&path).map_err(|source| CliError::SettingFile {
+                field: field.to_string(),
+                path,
+                source,
+            })
         }
         SecretRef::SecretsManager(arn) => {
+            let secret = |source| CliError::Secret {
+                setting: field.to_string(),
+                source,
+            };
             let aws = edgegate_aws::Aws::load(&Default::default())
                 .await
-                .map_err(|e| CliError::Config(format!("{field}: {e}")))?;
-            edgegate_aws::secret_string(&aws, arn)
-                .await
-                .map_err(|e| CliError::Config(format!("{field}: {e}")))
+                .map_err(secret)?;
+            edgegate_aws::secret_string(&aws, arn).await.map_err(secret)
         }
     }
 }
@@ -313,8 +314,7 @@ async fn auth_runtime(
     let Some(auth) = &loaded.document.auth else {
         return Ok(None);
     };
-    let settings = edgegate_auth::AuthSettings::new(&loaded.document, &loaded.gate)
-        .map_err(|e| CliError::Config(e.to_string()))?;
+    let settings = edgegate_auth::AuthSettings::new(&loaded.document, &loaded.gate)?;
     let key = resolve_secret(
         &auth.secrets.cloudfront_private_key,
         base,
@@ -326,10 +326,8 @@ async fn auth_runtime(
         Some(r) => Some(resolve_secret(r, base, "auth.secrets.client_secret").await?),
         None => None,
     };
-    let secrets = edgegate_auth::Secrets::from_values(&key, &state_key, client_secret, &settings)
-        .map_err(|e| CliError::Config(e.to_string()))?;
-    let client =
-        edgegate_auth::shell::client().map_err(|e| CliError::Io(format!("http client: {e}")))?;
+    let secrets = edgegate_auth::Secrets::from_values(&key, &state_key, client_secret, &settings)?;
+    let client = edgegate_auth::shell::client().map_err(CliError::HttpClient)?;
     Ok(Some(AuthRuntime {
         settings,
         secrets,
@@ -347,17 +345,11 @@ pub async fn run(
     token_lifetime: u64,
 ) -> Result<(), CliError> {
     if !root.is_dir() {
-        return Err(CliError::Io(format!(
-            "--root {}: not a folder",
-            root.display()
-        )));
+        return Err(UsageError::RootNotAFolder(root).into());
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| CliError::Io(format!("cannot listen on {addr}: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError::Io(format!("cannot listen on {addr}: {e}")))?;
+    let listen = |source| CliError::Listen { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     let source = match &config {
         Some(p) => Source::File(p.clone()),
         None => Source::DevAt(addr.to_string()),
@@ -420,10 +412,8 @@ fn print_walkthrough(base: &str) -> Result<(), CliError> {
         3600,
     )?;
     let bob = mint_token("bob", &[], TokenUse::Access, now, 3600)?;
-    let key = dev_keys::cloudfront_signing_key().map_err(|e| CliError::Key(e.to_string()))?;
-    let kpid: KeyPairId = dev_keys::DEV_KEY_PAIR_ID
-        .parse()
-        .map_err(|e: edgegate_keys::KeyError| CliError::Key(e.to_string()))?;
+    let key = dev_keys::cloudfront_signing_key()?;
+    let kpid: KeyPairId = dev_keys::DEV_KEY_PAIR_ID.parse()?;
     let rng = ring::rand::SystemRandom::new();
     let file = format!("{base}/releases/1.0.0/hello.txt");
     let signed = sign::sign_url(
@@ -435,8 +425,7 @@ fn print_walkthrough(base: &str) -> Result<(), CliError> {
         &key,
         HashAlgorithm::Sha256,
         &rng,
-    )
-    .map_err(|e| CliError::Key(e.to_string()))?;
+    )?;
     println!("  curl -i {file}                                   -> 401");
     println!("  curl -i -H \"Authorization: Bearer {alice}\" {file}   -> 200");
     println!("  curl -i -H \"Authorization: Bearer {bob}\" {file}   -> 403");
