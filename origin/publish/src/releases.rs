@@ -105,8 +105,39 @@ impl Listing {
     }
 }
 
-/// Orders versions with digit runs compared as numbers (`1.9.0` < `1.10.0`).
+/// Orders release versions: Semantic Versioning 2.0.0 precedence (§11) where a version is one,
+/// so a pre-release comes before its release (`1.9.0-rc.1` < `1.9.0` < `1.10.0`) and build
+/// metadata does not count; `MAJOR` or `MAJOR.MINOR` is read as `MAJOR.MINOR.0` (`1.9` sorts
+/// with `1.9.0`). Every other version (`2026_05`, `nightly-3`) comes after those, in natural
+/// order (digit runs compared as numbers). Equal precedence falls back to the text, so this is
+/// a total order (a strict requirement of `sort_by`).
 pub fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (semver_of(a), semver_of(b)) {
+        (Some(x), Some(y)) => x.cmp_precedence(&y).then_with(|| a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => natural_order(a, b),
+    }
+}
+
+/// `version` as a semantic version, padding a bare `MAJOR` or `MAJOR.MINOR` with zeros.
+fn semver_of(version: &str) -> Option<semver::Version> {
+    if let Ok(v) = semver::Version::parse(version) {
+        return Some(v);
+    }
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = version.split('.').collect();
+    match parts.as_slice() {
+        [major] if numeric(major) => semver::Version::parse(&format!("{major}.0.0")).ok(),
+        [major, minor] if numeric(major) && numeric(minor) => {
+            semver::Version::parse(&format!("{major}.{minor}.0")).ok()
+        }
+        _ => None,
+    }
+}
+
+/// Digit runs compared as numbers, everything else as text; then the text itself.
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
     fn chunks(s: &str) -> Vec<(bool, &str)> {
         let mut out = Vec::new();
         let mut start = 0;
@@ -221,9 +252,73 @@ mod tests {
     use super::*;
 
     #[test]
-    fn version_order_is_numeric_aware() {
-        let mut v = vec!["1.10.0", "1.9.0", "1.9.0-rc.1", "0.1", "2", "1.9"];
+    fn version_order_is_semver_precedence_then_natural() {
+        let mut v = vec![
+            "1.10.0",
+            "nightly-10",
+            "1.9.0",
+            "1.9.0-rc.1",
+            "0.1",
+            "2026_05",
+            "2",
+            "1.9",
+            "1.9.0-alpha",
+            "1.9.0-rc.10",
+            "1.9.0-rc.2",
+            "1.9.0+build.5",
+            "nightly-9",
+            "1.9.0-alpha.beta",
+        ];
         v.sort_by(|a, b| version_order(a, b));
-        assert_eq!(v, ["0.1", "1.9", "1.9.0", "1.9.0-rc.1", "1.10.0", "2"]);
+        assert_eq!(
+            v,
+            [
+                "0.1",
+                "1.9.0-alpha",
+                "1.9.0-alpha.beta",
+                "1.9.0-rc.1",
+                "1.9.0-rc.2",
+                "1.9.0-rc.10",
+                "1.9",
+                "1.9.0",
+                "1.9.0+build.5",
+                "1.10.0",
+                "2",
+                "2026_05",
+                "nightly-9",
+                "nightly-10",
+            ]
+        );
+    }
+
+    #[test]
+    fn version_order_is_a_total_order() {
+        let v = [
+            "1.9",
+            "1.9.0",
+            "1.9.0-rc.1",
+            "01.9",
+            "1.09.0",
+            "x",
+            "1.9.0+a",
+            "1.9.0+b",
+            "",
+            "2_0",
+        ];
+        for a in v {
+            assert_eq!(version_order(a, a), std::cmp::Ordering::Equal, "{a}");
+            for b in v {
+                assert_eq!(
+                    version_order(a, b),
+                    version_order(b, a).reverse(),
+                    "{a} {b}"
+                );
+                for c in v {
+                    if version_order(a, b).is_le() && version_order(b, c).is_le() {
+                        assert!(version_order(a, c).is_le(), "{a} <= {b} <= {c}");
+                    }
+                }
+            }
+        }
     }
 }
