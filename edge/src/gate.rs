@@ -25,7 +25,7 @@
 //! cookies, edgegate's and Amplify's cookies and the signing query parameters removed.
 
 use crate::cache::{signed_key, VerifiedCache};
-use crate::config::{Access, CognitoConfig, GateConfig, Route, AUTH_PREFIX};
+use crate::config::{Access, CognitoConfig, GateConfig, Route, Scheme, AUTH_PREFIX};
 use crate::cookies::CookieJar;
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
 use crate::path;
@@ -499,12 +499,12 @@ pub fn decide_cached(
     let jar = CookieJar::parse(req.header_values("cookie"));
 
     // Sign-in endpoints are public; the auth function keeps edgegate's own cookies.
-    if cfg.auth.is_some() && path::covers(AUTH_PREFIX, &req.uri) {
+    if cfg.auth().is_some() && path::covers(AUTH_PREFIX, &req.uri) {
         return allow_auth(req, &split, &jar);
     }
-    if cfg.auth.is_some() {
+    if cfg.auth().is_some() {
         ctx.navigation = is_navigation(req);
-        ctx.loop_marker = jar.contains(if cfg.scheme == "http" {
+        ctx.loop_marker = jar.contains(if cfg.scheme() == Scheme::Http {
             DEV_LOOP_MARKER_COOKIE
         } else {
             LOOP_MARKER_COOKIE
@@ -530,7 +530,7 @@ pub fn decide_cached(
 
     // 6. Exactly one credential decides.
     let resource = |rest: Option<&str>| -> String {
-        let mut url = format!("{}://{}{}", cfg.scheme, host, req.uri);
+        let mut url = format!("{}://{}{}", cfg.scheme().as_str(), host, req.uri);
         if let Some(q) = rest {
             url.push('?');
             url.push_str(q);
@@ -568,7 +568,7 @@ pub fn decide_cached(
                 )
             }
         };
-        let Some(cognito) = &cfg.cognito else {
+        let Some(cognito) = cfg.cognito() else {
             return ctx.deny(401, Reason::InvalidCredential, "cognito_not_configured");
         };
         return match verify_token(token, cognito, verifier, now, cache) {
@@ -608,7 +608,7 @@ pub fn decide_cached(
     }
 
     if let (Some(auth), Some(cognito), Access::Groups(groups)) =
-        (&cfg.auth, &cfg.cognito, &route.access)
+        (cfg.auth(), cfg.cognito(), &route.access)
     {
         if !auth.amplify_client_ids.is_empty()
             && jar
@@ -801,7 +801,7 @@ fn verify_signed(
             credential,
             url,
             &req.client_ip,
-            &cfg.trusted_keys,
+            cfg.trusted_keys(),
             verifier,
             now,
         );
@@ -815,7 +815,7 @@ fn verify_signed(
         credential,
         url,
         &req.client_ip,
-        &cfg.trusted_keys,
+        cfg.trusted_keys(),
         verifier,
         now,
     )?;
