@@ -125,7 +125,7 @@ impl Gate {
         let fetched =
             Jwks::parse(jwks_json.as_bytes()).map_err(|e| JsError::new(&format!("jwks: {e}")))?;
         // The keys in force (baked, plus any added before) are the config's.
-        let Some(current) = self.config.cognito.as_ref().map(|c| &c.jwks) else {
+        let Some(current) = self.config.cognito().map(|c| &c.jwks) else {
             return Ok(0);
         };
         let (merged, added) = current.merged_with(&fetched);

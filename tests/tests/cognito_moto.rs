@@ -218,7 +218,7 @@ fn id_token_is_refused_where_only_access_tokens_are_accepted() {
 fn updated_issuer_format_does_not_match_moto_tokens() {
     let cfg = gate(IssuerFormat::Updated, both());
     assert_eq!(
-        cfg.cognito.as_ref().expect("cognito").validation.issuer,
+        cfg.cognito().expect("cognito").validation.issuer,
         format!(
             "https://issuer-cognito-idp.us-east-1.amazonaws.com/{}",
             s(&pool()["user_pool_id"])

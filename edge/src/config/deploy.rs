@@ -7,7 +7,7 @@
 //! not Secrets Manager ARNs (`file:` and `dev:` are for `edgegate dev`). Applied by
 //! `edgegate bundle`, `edgegate stack params` and the origin auth function's cold start.
 
-use super::{ConfigDocument, ConfigError, GateConfig, SecretRef};
+use super::{ConfigDocument, ConfigError, GateConfig, Scheme, SecretRef};
 use edgegate_keys::PublicKey;
 
 /// Refuses a configuration that must not be deployed.
@@ -15,7 +15,7 @@ use edgegate_keys::PublicKey;
 /// # Errors
 /// [`ConfigError`] naming the first field at fault (`auth.secrets.state_key: ...`).
 pub fn deployable(doc: &ConfigDocument, gate: &GateConfig) -> Result<(), ConfigError> {
-    if gate.scheme != "https" {
+    if gate.scheme() != Scheme::Https {
         return Err(ConfigError::new(
             "site.scheme",
             "only https can be deployed",
@@ -50,10 +50,10 @@ pub fn deployable(doc: &ConfigDocument, gate: &GateConfig) -> Result<(), ConfigE
             "the dev user pool cannot be deployed",
         ));
     }
-    for (i, k) in gate.trusted_keys.iter().enumerate() {
+    for (i, k) in gate.trusted_keys().iter().enumerate() {
         deployable_key(&format!("cloudfront.trusted_keys[{i}]"), &k.public_key)?;
     }
-    if let Some(c) = &gate.cognito {
+    if let Some(c) = gate.cognito() {
         if c.jwks
             .kids()
             .any(|kid| c.jwks.get(kid).is_some_and(edgegate_keys::dev::is_dev_key))

@@ -132,21 +132,72 @@ pub struct CognitoConfig {
     pub jwks: Jwks,
 }
 
-/// The validated gate configuration. Built only by [`GateConfig::from_document`].
+/// The site's URL scheme (`site.scheme`): what viewers use, and so the scheme of the
+/// resource URL a signed URL or cookie policy is matched against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `https` (the default; the only scheme that may be deployed, see [`deployable`]).
+    Https,
+    /// `http`: a local run (`edgegate dev`), where browsers refuse `__Secure-` cookies.
+    Http,
+}
+
+impl Scheme {
+    /// `"https"` or `"http"`, as written in `site.scheme`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
+    }
+}
+
+/// The validated gate configuration.
+///
+/// Built only by [`GateConfig::from_document`], so holding one means every rule there held
+/// (canonical route prefixes, explicit access, keys that parse, `[auth]` consistent with the
+/// routes); the fields are read through accessors and cannot be changed afterwards.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GateConfig {
-    /// The site host name.
-    pub site_domain: String,
-    /// `https` or `http`.
-    pub scheme: String,
-    /// Cognito, if configured.
-    pub cognito: Option<CognitoConfig>,
-    /// Trusted CloudFront keys.
-    pub trusted_keys: TrustedKeys,
-    /// Routes, longest prefix first.
-    pub routes: Vec<Route>,
-    /// Sign-in, when `[auth]` is configured.
-    pub auth: Option<GateAuth>,
+    site_domain: String,
+    scheme: Scheme,
+    cognito: Option<CognitoConfig>,
+    trusted_keys: TrustedKeys,
+    routes: Vec<Route>,
+    auth: Option<GateAuth>,
+}
+
+impl GateConfig {
+    /// The site host name viewers use (`site.domain`: 1 to 253 bytes of lowercase letters,
+    /// digits, `.`, `-` and `:`).
+    pub fn site_domain(&self) -> &str {
+        &self.site_domain
+    }
+
+    /// The site's scheme (`site.scheme`, default [`Scheme::Https`]).
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The Cognito settings and JWKS, when `[cognito]` is configured.
+    pub fn cognito(&self) -> Option<&CognitoConfig> {
+        self.cognito.as_ref()
+    }
+
+    /// The trusted CloudFront public keys (`[[cloudfront.trusted_keys]]`, maybe none).
+    pub fn trusted_keys(&self) -> &TrustedKeys {
+        &self.trusted_keys
+    }
+
+    /// The routes, longest prefix first (so the first that covers a path is the longest).
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// What the gate needs of sign-in, when `[auth]` is configured.
+    pub fn auth(&self) -> Option<&GateAuth> {
+        self.auth.as_ref()
+    }
 }
 
 fn is_host(s: &str) -> bool {
@@ -190,8 +241,8 @@ impl GateConfig {
             ));
         }
         let scheme = match doc.site.scheme.as_deref() {
-            None | Some("https") => "https",
-            Some("http") => "http",
+            None | Some("https") => Scheme::Https,
+            Some("http") => Scheme::Http,
             Some(_) => {
                 return Err(ConfigError::new(
                     "site.scheme",
@@ -303,7 +354,7 @@ impl GateConfig {
         };
         Ok(GateConfig {
             site_domain: doc.site.domain.clone(),
-            scheme: scheme.to_string(),
+            scheme,
             cognito,
             trusted_keys,
             routes,

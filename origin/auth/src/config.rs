@@ -7,7 +7,7 @@
 //! secret) and [`AuthError`], which names the offending field and never a secret value.
 
 use crate::cookies::CookieStyle;
-use edgegate_edge::config::{Access, AuthSecretsDoc, ConfigDocument, GateConfig};
+use edgegate_edge::config::{Access, AuthSecretsDoc, ConfigDocument, GateConfig, Scheme};
 use edgegate_keys::jwt::{JwtValidation, TokenUse};
 use edgegate_keys::sign::SigningKey;
 use edgegate_keys::{Jwks, KeyPairId};
@@ -91,21 +91,20 @@ impl AuthSettings {
             .as_ref()
             .ok_or_else(|| err("auth", "missing [auth] section"))?;
         let cognito = gate
-            .cognito
-            .as_ref()
+            .cognito()
             .ok_or_else(|| err("cognito", "missing [cognito] section"))?;
         let key_pair_id: KeyPairId = auth
             .key_pair_id
             .parse()
             .map_err(|e: edgegate_keys::KeyError| err("auth.key_pair_id", e.reason))?;
         let signing_public_key = gate
-            .trusted_keys
+            .trusted_keys()
             .get(key_pair_id.as_str())
             .map(|k| k.public_key.clone())
             .ok_or_else(|| err("auth.key_pair_id", "must be one of cloudfront.trusted_keys"))?;
         let mut group_routes = Vec::new();
         let mut gated_prefixes = vec!["/".to_string()];
-        for r in &gate.routes {
+        for r in gate.routes() {
             match &r.access {
                 Access::Groups(g) => {
                     group_routes.push((r.prefix.clone(), g.clone()));
@@ -118,7 +117,7 @@ impl AuthSettings {
         gated_prefixes.sort();
         gated_prefixes.dedup();
         Ok(AuthSettings {
-            site_origin: format!("{}://{}", gate.scheme, gate.site_domain),
+            site_origin: format!("{}://{}", gate.scheme().as_str(), gate.site_domain()),
             hosted_ui: auth.hosted_ui.clone(),
             client_id: auth.client_id.clone(),
             scopes: auth
@@ -143,7 +142,7 @@ impl AuthSettings {
             group_routes,
             gated_prefixes,
             style: CookieStyle {
-                secure: gate.scheme == "https",
+                secure: gate.scheme() == Scheme::Https,
             },
             secret_refs: auth.secrets.clone(),
         })

@@ -359,7 +359,7 @@ pub async fn run(
         .as_ref()
         .and_then(|p| p.parent().map(std::path::Path::to_path_buf));
     let auth = auth_runtime(&loaded, base_dir.as_deref()).await?;
-    let base = format!("{}://{}", loaded.gate.scheme, addr);
+    let base = format!("{}://{}", loaded.gate.scheme().as_str(), addr);
     println!(
         "edgegate dev: serving {} on http://{addr} ({})",
         root.display(),

@@ -1,0 +1,259 @@
+//! The check order: [`decide`] / [`decide_cached`] run the size caps, canonical path and
+//! host, the route, the method, and then let exactly one credential decide (see the
+//! [module header](super)).
+
+use super::credential::{amplify_token, bearer_token, verify_signed, verify_token};
+use super::decision::{Decision, Identity, Reason};
+use super::forward::{admit_token, allow, allow_auth, AMPLIFY_COOKIE_PREFIX};
+use super::response::{
+    invalid_signed, is_navigation, login_location, Ctx, DEV_LOOP_MARKER_COOKIE, LOOP_MARKER_COOKIE,
+};
+use crate::cache::VerifiedCache;
+use crate::config::{Access, GateConfig, Scheme, AUTH_PREFIX};
+use crate::cookies::CookieJar;
+use crate::event::ViewerRequest;
+use crate::path;
+use edgegate_keys::limits::{MAX_TOKEN_BYTES, MAX_URL_BYTES};
+use edgegate_keys::signed::{self, CredentialSource, SignedCredential};
+use edgegate_keys::{SignatureVerifier, UnixTime, VerifyError};
+
+/// Largest accepted `Cookie` header content (all entries together), in bytes.
+pub const MAX_COOKIE_BYTES: usize = 16 * 1024;
+/// `Bearer ` (scheme and its one space): the `Authorization` cap is this plus the token cap.
+const BEARER_PREFIX: &str = "Bearer ";
+
+/// Decides one viewer request.
+///
+/// `verifier` is the signature primitive; `now` the current time. Pure: the same inputs give
+/// the same decision.
+pub fn decide(
+    req: &ViewerRequest,
+    cfg: &GateConfig,
+    verifier: &dyn SignatureVerifier,
+    now: UnixTime,
+) -> Decision {
+    decide_cached(req, cfg, verifier, now, None)
+}
+
+/// [`decide`] with a [`VerifiedCache`]: a credential already verified is not verified again,
+/// but its expiry, the route's groups, and a policy's `Resource`, `IpAddress` and dates are
+/// re-checked on every request (see [`crate::cache`]). Gives the same decision as [`decide`].
+pub fn decide_cached(
+    req: &ViewerRequest,
+    cfg: &GateConfig,
+    verifier: &dyn SignatureVerifier,
+    now: UnixTime,
+    cache: Option<&mut VerifiedCache>,
+) -> Decision {
+    let mut ctx = Ctx {
+        route: None,
+        navigation: false,
+        loop_marker: false,
+        login: String::new(),
+    };
+
+    // 1. Size caps, before any decoding.
+    if req.uri.len().saturating_add(req.querystring.len()) > MAX_URL_BYTES {
+        return ctx.deny(400, Reason::TooLarge, "url_too_large");
+    }
+    let cookie_bytes: usize = req.header_values("cookie").map(str::len).sum();
+    if cookie_bytes > MAX_COOKIE_BYTES {
+        return ctx.deny(400, Reason::TooLarge, "cookie_too_large");
+    }
+    let auth_values: Vec<&str> = req.header_values("authorization").collect();
+    if auth_values
+        .iter()
+        .any(|v| v.len() > BEARER_PREFIX.len() + MAX_TOKEN_BYTES)
+    {
+        return ctx.deny(400, Reason::TooLarge, "token_too_large");
+    }
+
+    // 2. Canonical path and a host.
+    if let Err(e) = path::check_canonical(&req.uri) {
+        return ctx.deny(400, Reason::BadRequest, e.detail());
+    }
+    let host = match req.headers.get("host").map(Vec::as_slice) {
+        Some([one]) if is_host_value(&one.value) => one.value.as_str(),
+        _ => return ctx.deny(400, Reason::BadRequest, "host"),
+    };
+    if req
+        .querystring
+        .bytes()
+        .any(|b| b <= 0x20 || b == 0x7f || b == b'#')
+    {
+        return ctx.deny(400, Reason::BadRequest, "query_bad_character");
+    }
+
+    let split = signed::split_query(&req.querystring);
+    let jar = CookieJar::parse(req.header_values("cookie"));
+
+    // Sign-in endpoints are public; the auth function keeps edgegate's own cookies.
+    if cfg.auth().is_some() && path::covers(AUTH_PREFIX, &req.uri) {
+        return allow_auth(req, &split, &jar);
+    }
+    if cfg.auth().is_some() {
+        ctx.navigation = is_navigation(req);
+        ctx.loop_marker = jar.contains(if cfg.scheme() == Scheme::Http {
+            DEV_LOOP_MARKER_COOKIE
+        } else {
+            LOOP_MARKER_COOKIE
+        });
+        ctx.login = login_location(&req.uri, &req.querystring);
+    }
+
+    // 3. Route.
+    let Some(route) = cfg.route_for(&req.uri) else {
+        return ctx.deny(403, Reason::NoRoute, "no_route");
+    };
+    ctx.route = Some(route);
+
+    // 4. Public routes.
+    if route.access == Access::Public {
+        return allow(req, &split, &jar, Identity::Anonymous, route);
+    }
+
+    // 5. Methods.
+    if req.method != "GET" && req.method != "HEAD" {
+        return ctx.deny(405, Reason::BadRequest, "method_not_allowed");
+    }
+
+    // 6. Exactly one credential decides.
+    let resource = |rest: Option<&str>| -> String {
+        let mut url = format!("{}://{}{}", cfg.scheme().as_str(), host, req.uri);
+        if let Some(q) = rest {
+            url.push('?');
+            url.push_str(q);
+        }
+        url
+    };
+
+    if !split.reserved.is_empty() {
+        let credential = match SignedCredential::from_params(&split.reserved, CredentialSource::Url)
+        {
+            Ok(c) => c,
+            Err(e) => return invalid_signed(&ctx, e),
+        };
+        let url = resource(split.rest.as_deref());
+        return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
+            Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
+            Err(e) => invalid_signed(&ctx, e),
+        };
+    }
+
+    if !auth_values.is_empty() {
+        let [value] = auth_values.as_slice() else {
+            return ctx.deny(400, Reason::BadRequest, "multiple_authorization_headers");
+        };
+        let Some(token) = bearer_token(value) else {
+            return ctx.deny(401, Reason::InvalidCredential, "authorization_not_bearer");
+        };
+        let groups = match &route.access {
+            Access::Groups(groups) => groups,
+            _ => {
+                return ctx.deny(
+                    403,
+                    Reason::Forbidden,
+                    "bearer_not_accepted_on_signed_route",
+                )
+            }
+        };
+        let Some(cognito) = cfg.cognito() else {
+            return ctx.deny(401, Reason::InvalidCredential, "cognito_not_configured");
+        };
+        return match verify_token(token, cognito, verifier, now, cache) {
+            Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", groups, route),
+            Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, "token_too_large"),
+            Err(e) => ctx.deny(401, Reason::InvalidCredential, e.detail()),
+        };
+    }
+
+    if signed::COOKIE_NAMES.iter().any(|n| jar.contains(n)) {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        for name in signed::COOKIE_NAMES {
+            let values = jar.all(name);
+            if values.len() > 1 {
+                return ctx.sign_in_or(
+                    "duplicate_cookies",
+                    ctx.deny(403, Reason::InvalidCredential, "duplicate_cookies"),
+                );
+            }
+            if let (Some(bare), Some(value)) = (name.strip_prefix("CloudFront-"), values.first()) {
+                params.push((bare, value));
+            }
+        }
+        let credential = match SignedCredential::from_params(&params, CredentialSource::Cookie) {
+            Ok(c) => c,
+            Err(e) => return ctx.sign_in_or(e.detail(), invalid_signed(&ctx, e)),
+        };
+        let url = resource(if req.querystring.is_empty() {
+            None
+        } else {
+            Some(&req.querystring)
+        });
+        return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
+            Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
+            Err(e) => ctx.sign_in_or(e.detail(), invalid_signed(&ctx, e)),
+        };
+    }
+
+    if let (Some(auth), Some(cognito), Access::Groups(groups)) =
+        (cfg.auth(), cfg.cognito(), &route.access)
+    {
+        if !auth.amplify_client_ids.is_empty()
+            && jar
+                .pairs()
+                .iter()
+                .any(|(n, _)| n.starts_with(AMPLIFY_COOKIE_PREFIX))
+        {
+            let token = match amplify_token(&jar, &auth.amplify_client_ids, cognito) {
+                Ok(t) => t,
+                Err(detail) => {
+                    return ctx.sign_in_or(detail, ctx.deny(401, Reason::InvalidCredential, detail))
+                }
+            };
+            return match verify_token(token.token, cognito, verifier, now, cache) {
+                Ok(identity) if identity.client_id != token.client_id => ctx.sign_in_or(
+                    "amplify_client_mismatch",
+                    ctx.deny(401, Reason::InvalidCredential, "amplify_client_mismatch"),
+                ),
+                Ok(identity) => admit_token(
+                    req,
+                    &split,
+                    &jar,
+                    &identity,
+                    "amplify_cookie",
+                    groups,
+                    route,
+                ),
+                Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, "token_too_large"),
+                Err(e) => ctx.sign_in_or(
+                    e.detail(),
+                    ctx.deny(401, Reason::InvalidCredential, e.detail()),
+                ),
+            };
+        }
+    }
+
+    match route.access {
+        Access::Signed => ctx.deny(403, Reason::MissingCredential, "no_signature"),
+        _ => ctx.sign_in_or(
+            "no_credential",
+            ctx.deny(401, Reason::MissingCredential, "no_credential"),
+        ),
+    }
+}
+
+/// A `Host` value: 1 to 255 bytes of letters, digits, `.`, `-`, `:`, `[` and `]` (names,
+/// ports and IPv6 literals; nothing that could change the resource URL's meaning).
+fn is_host_value(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 255
+        && v.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || b == b'.'
+                || b == b'-'
+                || b == b':'
+                || b == b'['
+                || b == b']'
+        })
+}

@@ -1,0 +1,250 @@
+//! What the gate decided: [`Decision`] (allow, deny, redirect) and the types it carries
+//! ([`Reason`], [`Identity`], [`ForwardRequest`], [`Denial`], [`Redirect`], [`Page`]), with
+//! the log and `edgegate explain` view of a decision.
+
+use crate::event::ViewerRequest;
+use edgegate_keys::jwt::CognitoIdentity;
+use edgegate_keys::signed::{CredentialSource, SignedGrant};
+use serde::Serialize;
+
+/// The coarse reason code a response carries (and the only one it carries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Allowed.
+    Ok,
+    /// Allowed on a public route.
+    Public,
+    /// No credential where one is needed.
+    MissingCredential,
+    /// A credential was present and failed verification.
+    InvalidCredential,
+    /// A valid identity that is not allowed here.
+    Forbidden,
+    /// No route covers the path.
+    NoRoute,
+    /// Malformed, non-canonical or ambiguous input, or a method not allowed.
+    BadRequest,
+    /// Input over a size cap.
+    TooLarge,
+    /// The gate cannot decide (fail closed).
+    Unavailable,
+}
+
+impl Reason {
+    /// The snake_case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Ok => "ok",
+            Reason::Public => "public",
+            Reason::MissingCredential => "missing_credential",
+            Reason::InvalidCredential => "invalid_credential",
+            Reason::Forbidden => "forbidden",
+            Reason::NoRoute => "no_route",
+            Reason::BadRequest => "bad_request",
+            Reason::TooLarge => "too_large",
+            Reason::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// Who or what was admitted (never a credential).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Identity {
+    /// A public route: nobody in particular.
+    Anonymous,
+    /// A verified Cognito token.
+    Cognito {
+        /// Where it came from (`bearer`).
+        source: &'static str,
+        /// `sub`.
+        sub: String,
+        /// `cognito:username` / `username`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        /// `id` or `access`.
+        token_use: &'static str,
+        /// The app client id.
+        client_id: String,
+        /// `cognito:groups`.
+        groups: Vec<String>,
+        /// `exp`, seconds since the epoch.
+        expires_at: u64,
+    },
+    /// A verified signed URL or signed cookies.
+    Signed {
+        /// `url` or `cookie`.
+        source: CredentialSource,
+        /// The key pair id.
+        key_pair_id: String,
+        /// `canned` or `custom`.
+        policy: &'static str,
+        /// When access ends, seconds since the epoch.
+        expires_at: u64,
+    },
+}
+
+impl Identity {
+    pub(super) fn cognito(id: &CognitoIdentity, source: &'static str) -> Self {
+        Identity::Cognito {
+            source,
+            sub: id.sub.clone(),
+            username: id.username.clone(),
+            token_use: id.token_use.as_str(),
+            client_id: id.client_id.clone(),
+            groups: id.groups.clone(),
+            expires_at: id.expires_at,
+        }
+    }
+
+    pub(super) fn signed(grant: &SignedGrant) -> Self {
+        Identity::Signed {
+            source: grant.source,
+            key_pair_id: grant.key_pair_id.to_string(),
+            policy: grant.policy_kind(),
+            expires_at: grant.expires_at(),
+        }
+    }
+}
+
+/// The request goes on to the origin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForwardRequest {
+    /// The request with every credential removed.
+    pub request: ViewerRequest,
+    /// Who was admitted.
+    pub identity: Identity,
+    /// The route prefix that matched.
+    pub route: String,
+}
+
+/// The request is answered by the gate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denial {
+    /// HTTP status (400, 401, 403, 405, 503).
+    pub status: u16,
+    /// The coarse reason sent to the viewer.
+    pub reason: Reason,
+    /// The detail for logs and `explain` only.
+    pub detail: &'static str,
+    /// The route prefix, if one matched.
+    pub route: Option<String>,
+    /// A verified identity that was nevertheless refused (403 `forbidden`).
+    pub identity: Option<Identity>,
+    /// `WWW-Authenticate` value for 401s.
+    pub www_authenticate: Option<&'static str>,
+    /// A small HTML page instead of the plain reason (the sign-in loop breaker).
+    pub page: Option<Page>,
+}
+
+/// Generated HTML pages (static text: nothing from the request is reflected).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// "Sign-in did not complete" with a sign-out link, shown instead of a redirect when the
+    /// loop marker says a sign-in just failed.
+    SignInLoop,
+}
+/// A browser navigation is sent to sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    /// The `Location`: `/auth/login?return_to=<percent-encoded path and query>`.
+    pub location: String,
+    /// The route prefix that matched.
+    pub route: String,
+    /// Why (`no_credential`, `expired`, ...), for logs and `explain`.
+    pub detail: &'static str,
+}
+
+/// What the gate decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Forward to the origin.
+    Allow(ForwardRequest),
+    /// Answer with a generated response.
+    Deny(Denial),
+    /// Send a browser navigation to sign in (302 to `/auth/login`).
+    Redirect(Redirect),
+}
+
+impl Decision {
+    /// `allow` or `deny`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Decision::Allow(_) => "allow",
+            Decision::Deny(_) => "deny",
+            Decision::Redirect(_) => "redirect",
+        }
+    }
+
+    /// The HTTP status the viewer will see from the gate (200 for allow: the origin decides).
+    pub fn status(&self) -> u16 {
+        match self {
+            Decision::Allow(_) => 200,
+            Decision::Deny(d) => d.status,
+            Decision::Redirect(_) => 302,
+        }
+    }
+
+    /// The coarse reason code.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Decision::Allow(f) if f.identity == Identity::Anonymous => Reason::Public,
+            Decision::Allow(_) => Reason::Ok,
+            Decision::Deny(d) => d.reason,
+            Decision::Redirect(r) if r.detail == "no_credential" => Reason::MissingCredential,
+            Decision::Redirect(_) => Reason::InvalidCredential,
+        }
+    }
+
+    /// The detail code (logs and `explain` only).
+    pub fn detail(&self) -> &'static str {
+        match self {
+            Decision::Allow(f) => match f.identity {
+                Identity::Anonymous => "public_route",
+                Identity::Cognito { .. } => "valid_token",
+                Identity::Signed {
+                    source: CredentialSource::Url,
+                    ..
+                } => "valid_signed_url",
+                Identity::Signed {
+                    source: CredentialSource::Cookie,
+                    ..
+                } => "valid_signed_cookies",
+            },
+            Decision::Deny(d) => d.detail,
+            Decision::Redirect(r) => r.detail,
+        }
+    }
+
+    /// The identity, if one was verified.
+    pub fn identity(&self) -> Option<&Identity> {
+        match self {
+            Decision::Allow(f) => Some(&f.identity),
+            Decision::Deny(d) => d.identity.as_ref(),
+            Decision::Redirect(_) => None,
+        }
+    }
+
+    /// The matched route prefix.
+    pub fn route(&self) -> Option<&str> {
+        match self {
+            Decision::Allow(f) => Some(&f.route),
+            Decision::Deny(d) => d.route.as_deref(),
+            Decision::Redirect(r) => Some(&r.route),
+        }
+    }
+
+    /// The `edgegate explain` JSON:
+    /// `{"decision","status","reason","detail","route","identity"}`.
+    pub fn explain(&self) -> serde_json::Value {
+        serde_json::json!({
+            "decision": self.kind(),
+            "status": self.status(),
+            "reason": self.reason().as_str(),
+            "detail": self.detail(),
+            "route": self.route(),
+            "identity": self.identity(),
+        })
+    }
+}
