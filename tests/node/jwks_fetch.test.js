@@ -175,3 +175,20 @@ test('fetched keys obey the JWKS key rules (JWT-K-11, -12, -13, -14)', async () 
     keys: [rsaJwk(pub, 'twice'), rsaJwk(pub, 'twice')],
   })));
 });
+
+test('a failed JWKS fetch also starts the cooldown: a kid storm makes one fetch (FLT-03, B33)', async () => {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { hits, close, url } = await serve((req, res) => { res.writeHead(503); res.end('busy'); });
+  try {
+    const { handler } = bundleFetchingFrom(url);
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) {
+      const out = await handler.handleAt(request(signJwt(privateKey, `storm-${i}`)), NOW);
+      assert.strictEqual(out.status, '401');
+    }
+    assert.strictEqual(hits.count, 1, 'one fetch per cooldown, failures included');
+    assert.ok(Date.now() - started < 2500);
+  } finally {
+    close();
+  }
+});
