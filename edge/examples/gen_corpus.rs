@@ -601,7 +601,8 @@ fn main() {
     write(&dir.join("config.json"), &pretty(&document()));
     let jwks: serde_json::Value = serde_json::from_str(&jwks().to_json()).expect("JWKS JSON");
     write(&dir.join("jwks.json"), &pretty(&jwks));
-    let cases = cases();
+    let mut cases = cases();
+    cases.extend(catalogue_cases());
     for (i, c) in cases.into_iter().enumerate() {
         let file = CaseFile {
             name: c.name,
@@ -617,4 +618,844 @@ fn main() {
         dir.display(),
         std::fs::read_dir(&cases_dir).map_or(0, |d| d.count())
     );
+}
+
+// --- security catalogue and field reports (tests/catalogue.md maps ids to these cases) -------
+//
+// Each case below is one input of /work/shared/security-catalog.md or field-reports.md that
+// reaches the gate, with the safe answer written by hand. They run natively and through the
+// built bundle like every other case.
+
+fn b64url(bytes: &[u8]) -> String {
+    edgegate_keys::cf_base64::encode_b64url(bytes)
+}
+
+/// A compact JWS over arbitrary header and payload bytes, RS256 with `key`.
+fn raw_jwt_bytes(key: Key, header: &[u8], payload: &[u8]) -> String {
+    let input = format!("{}.{}", b64url(header), b64url(payload));
+    let rng = ring::rand::SystemRandom::new();
+    let sig = key
+        .signing()
+        .sign(HashAlgorithm::Sha256, input.as_bytes(), &rng)
+        .expect("RS256 signs");
+    format!("{input}.{}", b64url(&sig))
+}
+
+/// RS256 by the pool key over arbitrary header and payload text.
+fn raw_jwt(header: &str, payload: &str) -> String {
+    raw_jwt_bytes(Key::Cognito, header.as_bytes(), payload.as_bytes())
+}
+
+/// The pool key's usual header with one more member (`extra` is `"name":value`).
+fn header_with(extra: &str) -> String {
+    format!(r#"{{"kid":"{KID}","alg":"RS256",{extra}}}"#)
+}
+
+fn downloader_claims() -> String {
+    id_claims(&["downloaders"]).to_string()
+}
+
+/// An ID token in `downloaders` with one claim replaced (`Value::Null`: removed).
+fn id_with(name: &str, value: serde_json::Value) -> String {
+    jwt(&with_claim(id_claims(&["downloaders"]), name, value))
+}
+
+/// `token` with its signature segment replaced by `signature` (base64url text).
+fn with_signature(token: &str, signature: &str) -> String {
+    let (input, _) = token.rsplit_once('.').expect("three segments");
+    format!("{input}.{signature}")
+}
+
+/// A custom policy signed as given (exact bytes), as a signed URL for `path`.
+fn raw_policy_url(path: &str, policy: &str) -> String {
+    signed_url(
+        &site_url(path),
+        &edgegate_keys::sign::SigningPolicy::Custom(policy.to_string()),
+        Key::CfRsa,
+        HashAlgorithm::Sha1,
+    )
+}
+
+/// CloudFront base64 back to the standard alphabet (`-`→`+`, `_`→`=`, `~`→`/`).
+fn standard_base64(cf: &str) -> String {
+    cf.replace('-', "+").replace('_', "=").replace('~', "/")
+}
+
+fn catalogue_cases() -> Vec<Case> {
+    let get = Req::get;
+    let app = "/releases/1.0.0/app.zip";
+    let downloader = token(&["downloaders"]);
+    let claims = downloader_claims();
+    let bad = |detail| deny(401, "invalid_credential", detail);
+    let sig_bad = |detail| deny(403, "invalid_credential", detail);
+    let none_header = format!(r#"{{"kid":"{KID}","alg":"none"}}"#);
+    let none_input = format!(
+        "{}.{}",
+        b64url(none_header.as_bytes()),
+        b64url(claims.as_bytes())
+    );
+    let signature = downloader.rsplit_once('.').expect("JWS").1.to_string();
+    let canned_shared = url("/shared/notes.txt", &canned(NOW + 600), Key::CfRsa);
+    let custom_shared = url("/shared/notes.txt", &shared_custom("/shared/*"), Key::CfRsa);
+    let dlt = format!(r#""DateLessThan":{{"AWS:EpochTime":{}}}"#, NOW + 600);
+    let resource = site_url("/shared/*");
+    let shared_cookies = prefix_cookies("/shared");
+
+    vec![
+        // --- JWT-S: structure and encoding ---
+        case(
+            "jwt-alg-none-empty-signature-invalid",
+            get(app).bearer(&format!("{none_input}.")),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-alg-none-two-segments-invalid",
+            get(app).bearer(&none_input),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-alg-none-capitalised-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"None"}}"#),
+                &claims,
+            )),
+            bad("unsupported_algorithm"),
+        ),
+        case(
+            "jwt-four-segments-invalid",
+            get(app).bearer(&format!("{downloader}.e30")),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-five-segments-jwe-invalid",
+            get(app).bearer("eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d"),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-header-json-array-invalid",
+            get(app).bearer(&raw_jwt("[]", &claims)),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-payload-json-string-invalid",
+            get(app).bearer(&raw_jwt(&header_with(r#""typ":"JWT""#), r#""claims""#)),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-padded-segment-invalid",
+            get(app).bearer(&format!("{downloader}==")),
+            bad("authorization_not_bearer"),
+        ),
+        case(
+            "jwt-standard-alphabet-invalid",
+            get(app).bearer(&{
+                let swapped = downloader.replacen('-', "+", 1).replacen('_', "/", 1);
+                assert_ne!(swapped, downloader, "the token has a - or _ to swap");
+                swapped
+            }),
+            bad("authorization_not_bearer"),
+        ),
+        case(
+            "jwt-signature-non-canonical-trailing-bits-invalid",
+            // 256 bytes are 342 characters: the last carries 2 bits and 4 discarded ones.
+            get(app).bearer(&{
+                const ALPHABET: &[u8] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                let last = *downloader.as_bytes().last().expect("non-empty");
+                let index = ALPHABET.iter().position(|&c| c == last).expect("base64url");
+                let mut text = downloader.clone();
+                text.pop();
+                text.push(ALPHABET[index ^ 1] as char);
+                text
+            }),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-whitespace-in-segment-invalid",
+            get(app).bearer(&format!("{} {}", &downloader[..20], &downloader[20..])),
+            bad("authorization_not_bearer"),
+        ),
+        case(
+            "jwt-duplicate-exp-claim-invalid",
+            get(app).bearer(&raw_jwt(
+                &header_with(r#""typ":"JWT""#),
+                &claims.replacen('{', r#"{"exp":1,"#, 1),
+            )),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-duplicate-alg-header-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"alg":"HS256","kid":"{KID}","alg":"RS256"}}"#),
+                &claims,
+            )),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-invalid-utf8-payload-invalid",
+            get(app).bearer(&{
+                let mut payload = claims.clone().into_bytes();
+                let at = claims.find("alice").expect("username in the claims");
+                payload[at] = 0xff;
+                raw_jwt_bytes(
+                    Key::Cognito,
+                    format!(r#"{{"kid":"{KID}","alg":"RS256"}}"#).as_bytes(),
+                    &payload,
+                )
+            }),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-issuer-json-escaped-allow",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"RS256"}}"#),
+                &claims.replacen(r#""https://"#, r#""\u0068ttps:\/\/"#, 1),
+            )),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "jwt-payload-nested-5000-levels-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"RS256"}}"#),
+                &claims.replacen(
+                    '{',
+                    &format!(r#"{{"x":{}0{},"#, "[".repeat(5000), "]".repeat(5000)),
+                    1,
+                ),
+            )),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-header-cty-nested-jwt-invalid",
+            get(app).bearer(&raw_jwt(
+                &header_with(r#""cty":"JWT""#),
+                &serde_json::Value::String(downloader.clone()).to_string(),
+            )),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-proto-and-constructor-claims-allow",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"RS256"}}"#),
+                &claims.replacen(
+                    '{',
+                    r#"{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}},"#,
+                    1,
+                ),
+            )),
+            allow("valid_token", "", None),
+        ),
+        // --- JWT-K: algorithms and keys ---
+        case(
+            "jwt-hs256-public-key-as-secret-invalid",
+            get(app).bearer(&{
+                let header = format!(r#"{{"kid":"{KID}","alg":"HS256"}}"#);
+                let input = format!(
+                    "{}.{}",
+                    b64url(header.as_bytes()),
+                    b64url(claims.as_bytes())
+                );
+                let mac = edgegate_keys::sign::hmac_sha256(
+                    Key::Cognito.public_pem().as_bytes(),
+                    input.as_bytes(),
+                );
+                format!("{input}.{}", b64url(&mac))
+            }),
+            bad("unsupported_algorithm"),
+        ),
+        case(
+            "jwt-alg-rs512-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"RS512"}}"#),
+                &claims,
+            )),
+            bad("unsupported_algorithm"),
+        ),
+        case(
+            "jwt-alg-ps256-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"PS256"}}"#),
+                &claims,
+            )),
+            bad("unsupported_algorithm"),
+        ),
+        case(
+            "jwt-alg-es256-with-rsa-kid-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"ES256"}}"#),
+                &claims,
+            )),
+            bad("unsupported_algorithm"),
+        ),
+        case(
+            "jwt-alg-missing-invalid",
+            get(app).bearer(&raw_jwt(&format!(r#"{{"kid":"{KID}"}}"#), &claims)),
+            bad("unsupported_algorithm"),
+        ),
+        case(
+            "jwt-alg-not-a-string-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":["RS256"]}}"#),
+                &claims,
+            )),
+            bad("unsupported_algorithm"),
+        ),
+        case(
+            "jwt-kid-path-traversal-invalid",
+            get(app).bearer(&jwt_signed_by(
+                Key::Cognito,
+                "../../../../dev/null",
+                &id_claims(&["downloaders"]),
+            )),
+            bad("unknown_kid"),
+        ),
+        case(
+            "jwt-kid-not-a-string-invalid",
+            get(app).bearer(&raw_jwt(r#"{"kid":123,"alg":"RS256"}"#, &claims)),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-kid-missing-invalid",
+            get(app).bearer(&raw_jwt(r#"{"alg":"RS256"}"#, &claims)),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-embedded-jwk-header-invalid",
+            get(app).bearer(&raw_jwt_bytes(
+                Key::CfRsa,
+                format!(
+                    r#"{{"kid":"attacker","alg":"RS256","jwk":{{"kty":"RSA","e":"AQAB","n":"{}"}}}}"#,
+                    b64url(&[0xc5; 256])
+                )
+                .as_bytes(),
+                claims.as_bytes(),
+            )),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-jku-header-invalid",
+            get(app).bearer(&raw_jwt(
+                &header_with(r#""jku":"https://attacker.example/jwks.json""#),
+                &claims,
+            )),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-x5u-header-invalid",
+            get(app).bearer(&raw_jwt(
+                &header_with(r#""x5u":"http://169.254.169.254/latest/meta-data/""#),
+                &claims,
+            )),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-crit-header-invalid",
+            get(app).bearer(&raw_jwt(&header_with(r#""crit":["exp"],"exp":1"#), &claims)),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-empty-signature-invalid",
+            get(app).bearer(&with_signature(&downloader, "")),
+            bad("malformed"),
+        ),
+        case(
+            "jwt-signature-257-bytes-invalid",
+            get(app).bearer(&with_signature(&downloader, &format!("{signature}AA"))),
+            bad("bad_signature"),
+        ),
+        case(
+            "jwt-signature-all-zero-invalid",
+            get(app).bearer(&with_signature(&downloader, &b64url(&[0; 256]))),
+            bad("bad_signature"),
+        ),
+        case(
+            "jwt-claims-swapped-under-kept-signature-invalid",
+            get(app).bearer(&{
+                let staff = token(&["downloaders", "staff"]);
+                let (input, _) = staff.rsplit_once('.').expect("JWS");
+                format!("{input}.{signature}")
+            }),
+            bad("bad_signature"),
+        ),
+        // --- JWT-C: claims (leeway 0: expired iff exp <= now) ---
+        case(
+            "jwt-exp-equal-to-now-invalid",
+            get(app).bearer(&id_with("exp", json!(NOW))),
+            bad("expired"),
+        ),
+        case(
+            "jwt-exp-one-second-ahead-allow",
+            get(app).bearer(&id_with("exp", json!(NOW + 1))),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "jwt-exp-missing-invalid",
+            get(app).bearer(&id_with("exp", serde_json::Value::Null)),
+            bad("wrong_claim_type"),
+        ),
+        case(
+            "jwt-exp-string-invalid",
+            get(app).bearer(&id_with("exp", json!((NOW + 3600).to_string()))),
+            bad("wrong_claim_type"),
+        ),
+        case(
+            "jwt-exp-beyond-u64-invalid",
+            get(app).bearer(&raw_jwt(
+                &format!(r#"{{"kid":"{KID}","alg":"RS256"}}"#),
+                &claims.replacen(
+                    &format!(r#""exp":{}"#, NOW + 3600),
+                    r#""exp":18446744073709551616"#,
+                    1,
+                ),
+            )),
+            bad("wrong_claim_type"),
+        ),
+        case(
+            "jwt-aud-array-with-number-invalid",
+            get(app).bearer(&id_with("aud", json!([CLIENT_ID, 1]))),
+            bad("wrong_claim_type"),
+        ),
+        case(
+            "jwt-iss-array-invalid",
+            get(app).bearer(&id_with("iss", json!([issuer()]))),
+            bad("wrong_claim_type"),
+        ),
+        case(
+            "jwt-token-use-array-invalid",
+            get(app).bearer(&id_with("token_use", json!(["id"]))),
+            bad("wrong_claim_type"),
+        ),
+        case(
+            "jwt-nbf-in-future-invalid",
+            get(app).bearer(&id_with("nbf", json!(NOW + 60))),
+            bad("not_yet_valid"),
+        ),
+        case(
+            "jwt-iat-in-future-invalid",
+            get(app).bearer(&id_with("iat", json!(NOW + 3600))),
+            bad("issued_in_future"),
+        ),
+        case(
+            "jwt-issuer-trailing-slash-invalid",
+            get(app).bearer(&id_with("iss", json!(format!("{}/", issuer())))),
+            bad("wrong_issuer"),
+        ),
+        case(
+            "jwt-issuer-upper-case-host-invalid",
+            get(app).bearer(&id_with(
+                "iss",
+                json!(issuer().replacen("cognito-idp", "COGNITO-IDP", 1)),
+            )),
+            bad("wrong_issuer"),
+        ),
+        case(
+            "jwt-issuer-plain-http-invalid",
+            get(app).bearer(&id_with(
+                "iss",
+                json!(issuer().replacen("https://", "http://", 1)),
+            )),
+            bad("wrong_issuer"),
+        ),
+        case(
+            "jwt-issuer-missing-invalid",
+            get(app).bearer(&id_with("iss", serde_json::Value::Null)),
+            bad("wrong_issuer"),
+        ),
+        case(
+            "jwt-attacker-pool-own-key-invalid",
+            get(app).bearer(&jwt_signed_by(
+                Key::CfRsa,
+                "attacker-pool-key",
+                &with_claim(
+                    id_claims(&["downloaders"]),
+                    "iss",
+                    json!("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Attacker1"),
+                ),
+            )),
+            bad("unknown_kid"),
+        ),
+        case(
+            "jwt-id-token-aud-missing-invalid",
+            get(app).bearer(&id_with("aud", serde_json::Value::Null)),
+            bad("wrong_audience"),
+        ),
+        case(
+            "jwt-id-token-aud-empty-invalid",
+            get(app).bearer(&id_with("aud", json!(""))),
+            bad("wrong_audience"),
+        ),
+        case(
+            "jwt-access-token-foreign-client-id-invalid",
+            get(app).bearer(&jwt(&with_claim(
+                access_claims(&["downloaders"]),
+                "client_id",
+                json!(OTHER_CLIENT_ID),
+            ))),
+            bad("wrong_audience"),
+        ),
+        case(
+            "jwt-access-token-aud-instead-of-client-id-invalid",
+            get(app).bearer(&jwt(&with_claim(
+                with_claim(
+                    access_claims(&["downloaders"]),
+                    "client_id",
+                    serde_json::Value::Null,
+                ),
+                "aud",
+                json!(CLIENT_ID),
+            ))),
+            bad("wrong_audience"),
+        ),
+        case(
+            "jwt-token-use-refresh-invalid",
+            get(app).bearer(&id_with("token_use", json!("refresh"))),
+            bad("wrong_token_use"),
+        ),
+        case(
+            "jwt-token-use-upper-case-invalid",
+            get(app).bearer(&id_with("token_use", json!("ID"))),
+            bad("wrong_token_use"),
+        ),
+        case(
+            "jwt-token-use-missing-invalid",
+            get(app).bearer(&id_with("token_use", serde_json::Value::Null)),
+            bad("wrong_token_use"),
+        ),
+        case(
+            "jwt-group-differs-in-case-forbidden",
+            get(app).bearer(&token(&["Downloaders"])),
+            deny(403, "forbidden", "not_in_group"),
+        ),
+        case(
+            "jwt-groups-as-one-string-allow",
+            get(app).bearer(&id_with("cognito:groups", json!("downloaders"))),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "jwt-groups-number-invalid",
+            get(app).bearer(&id_with("cognito:groups", json!(5))),
+            bad("wrong_claim_type"),
+        ),
+        // --- TX: Authorization grammar ---
+        case(
+            "bearer-scheme-without-token-invalid",
+            get(app).header("authorization", "Bearer"),
+            bad("authorization_not_bearer"),
+        ),
+        case(
+            "bearer-trailing-space-invalid",
+            get(app).header("authorization", &format!("Bearer {downloader} ")),
+            bad("authorization_not_bearer"),
+        ),
+        // --- SIG: signed URLs and cookies ---
+        case(
+            "signed-url-expires-changed-invalid",
+            Req::for_url(&with_param(
+                &canned_shared,
+                "Expires",
+                Some(&(NOW + 601).to_string()),
+            )),
+            sig_bad("bad_signature"),
+        ),
+        case(
+            "signed-url-signature-of-other-resource-invalid",
+            Req::for_url(&with_param(
+                &canned_shared,
+                "Signature",
+                Some(param(
+                    &query_pairs(&url("/shared/other.txt", &canned(NOW + 600), Key::CfRsa)),
+                    "Signature",
+                )),
+            )),
+            sig_bad("bad_signature"),
+        ),
+        case(
+            "signed-url-trusted-id-other-keys-signature-invalid",
+            Req::for_url(&url("/shared/notes.txt", &canned(NOW + 600), Key::Cognito)),
+            sig_bad("bad_signature"),
+        ),
+        case(
+            "signed-url-ecdsa-id-with-rsa-signature-invalid",
+            Req::for_url(&with_param(
+                &signed_url(
+                    &site_url("/shared/notes.txt"),
+                    &canned(NOW + 600),
+                    Key::CfRsa,
+                    HashAlgorithm::Sha256,
+                ),
+                "Key-Pair-Id",
+                Some(KP_EC),
+            )),
+            sig_bad("bad_signature"),
+        ),
+        case(
+            "signed-url-ecdsa-zero-signature-invalid",
+            Req::for_url(&with_param(
+                &url("/shared/notes.txt", &canned(NOW + 600), Key::CfEc),
+                "Signature",
+                Some(&edgegate_keys::cf_base64::encode(&[
+                    0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00,
+                ])),
+            )),
+            sig_bad("bad_signature"),
+        ),
+        at(
+            NOW + 3600,
+            case(
+                "signed-cookies-custom-date-less-than-passed-invalid",
+                get("/shared/notes.txt").cookies(&shared_cookies),
+                sig_bad("expired"),
+            ),
+        ),
+        case(
+            "signed-url-policy-without-date-less-than-invalid",
+            Req::for_url(&raw_policy_url(
+                "/shared/notes.txt",
+                &format!(r#"{{"Statement":[{{"Resource":"{resource}","Condition":{{}}}}]}}"#),
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-policy-two-statements-invalid",
+            Req::for_url(&raw_policy_url(
+                "/shared/notes.txt",
+                &format!(
+                    r#"{{"Statement":[{{"Resource":"{resource}","Condition":{{{dlt}}}}},{{"Resource":"{resource}","Condition":{{{dlt}}}}}]}}"#
+                ),
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-policy-epoch-as-string-invalid",
+            Req::for_url(&raw_policy_url(
+                "/shared/notes.txt",
+                &format!(
+                    r#"{{"Statement":[{{"Resource":"{resource}","Condition":{{"DateLessThan":{{"AWS:EpochTime":"{}"}}}}}}]}}"#,
+                    NOW + 600
+                ),
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-policy-without-resource-invalid",
+            Req::for_url(&raw_policy_url(
+                "/shared/notes.txt",
+                &format!(r#"{{"Statement":[{{"Condition":{{{dlt}}}}}]}}"#),
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-policy-resource-star-invalid",
+            Req::for_url(&raw_policy_url(
+                "/shared/notes.txt",
+                &format!(r#"{{"Statement":[{{"Resource":"*","Condition":{{{dlt}}}}}]}}"#),
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-policy-duplicate-date-less-than-invalid",
+            Req::for_url(&raw_policy_url(
+                "/shared/notes.txt",
+                &format!(
+                    r#"{{"Statement":[{{"Resource":"{resource}","Condition":{{"DateLessThan":{{"AWS:EpochTime":{}}},{dlt}}}}}]}}"#,
+                    NOW - 600
+                ),
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-policy-character-changed-invalid",
+            Req::for_url(&{
+                let policy = param(&query_pairs(&custom_shared), "Policy").to_string();
+                with_param(&custom_shared, "Policy", Some(&flip_char(&policy, 30)))
+            }),
+            sig_bad("bad_signature"),
+        ),
+        case(
+            "signed-url-date-greater-than-in-future-invalid",
+            Req::for_url(&url(
+                "/shared/notes.txt",
+                &custom(&site_url("/shared/*"), NOW + 3600, Some(NOW + 600), None),
+                Key::CfRsa,
+            )),
+            sig_bad("not_yet_valid"),
+        ),
+        case(
+            "signed-url-ip-outside-cidr-invalid",
+            Req::for_url(&url(
+                "/shared/notes.txt",
+                &custom(
+                    &site_url("/shared/*"),
+                    NOW + 600,
+                    None,
+                    Some("192.0.2.0/24"),
+                ),
+                Key::CfRsa,
+            ))
+            .client_ip("198.51.100.1"),
+            sig_bad("ip_mismatch"),
+        ),
+        case(
+            "signed-url-query-inserted-before-signing-params-invalid",
+            Req::for_url(&canned_shared.replacen('?', "?debug=1&", 1)),
+            sig_bad("bad_signature"),
+        ),
+        case(
+            "signed-url-standard-base64-signature-invalid",
+            Req::for_url(&{
+                let sig = param(&query_pairs(&canned_shared), "Signature").to_string();
+                let standard = standard_base64(&sig);
+                assert_ne!(standard, sig, "the signature has a substituted character");
+                with_param(&canned_shared, "Signature", Some(&standard))
+            }),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-hash-algorithm-md5-invalid",
+            Req::for_url(&format!("{canned_shared}&Hash-Algorithm=MD5")),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-hash-algorithm-lower-case-invalid",
+            Req::for_url(&with_param(
+                &signed_url(
+                    &site_url("/shared/notes.txt"),
+                    &canned(NOW + 600),
+                    Key::CfRsa,
+                    HashAlgorithm::Sha256,
+                ),
+                "Hash-Algorithm",
+                Some("sha256"),
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-signature-twice-invalid",
+            Req::for_url(&format!(
+                "{canned_shared}&Signature={}",
+                param(&query_pairs(&canned_shared), "Signature")
+            )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-key-pair-id-in-query-rest-in-cookies-invalid",
+            get("/shared/notes.txt")
+                .query(&format!("Key-Pair-Id={KP_RSA}"))
+                .cookie(&format!(
+                    "CloudFront-Policy={}; CloudFront-Signature={}",
+                    param(&shared_cookies, "CloudFront-Policy"),
+                    param(&shared_cookies, "CloudFront-Signature")
+                )),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-cookies-policy-and-expires-both-invalid",
+            get("/shared/notes.txt")
+                .cookies(&shared_cookies)
+                .cookie(&format!("CloudFront-Expires={}", NOW + 600)),
+            sig_bad("malformed"),
+        ),
+        case(
+            "signed-url-canned-path-case-changed-invalid",
+            Req::for_url(&canned_shared.replacen("/notes.txt", "/Notes.txt", 1)),
+            sig_bad("bad_signature"),
+        ),
+        case(
+            "signed-cookies-quoted-value-invalid",
+            get("/shared/notes.txt").cookie(&format!(
+                "CloudFront-Policy=\"{}\"; CloudFront-Signature={}; CloudFront-Key-Pair-Id={KP_RSA}",
+                param(&shared_cookies, "CloudFront-Policy"),
+                param(&shared_cookies, "CloudFront-Signature")
+            )),
+            sig_bad("malformed"),
+        ),
+        // --- PATH: canonical form, routing, methods ---
+        case(
+            "path-single-dot-segment-bad-request",
+            get("/releases/./1.0.0/app.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_dot_segment"),
+        ),
+        case(
+            "path-encoded-slash-after-dots-bad-request",
+            get("/public/..%2Freleases/1.0.0/app.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_encoded_reserved"),
+        ),
+        case(
+            "path-encoded-backslash-bad-request",
+            get("/releases%5Cinternal/build.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_encoded_reserved"),
+        ),
+        case(
+            "path-double-encoded-slash-bad-request",
+            get("/releases%252Finternal/build.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_double_encoded"),
+        ),
+        case(
+            "path-inner-double-slash-bad-request",
+            get("/releases//1.0.0/app.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_empty_segment"),
+        ),
+        case(
+            "path-encoded-crlf-bad-request",
+            get("/releases/a%0d%0aSet-Cookie:x=y.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_encoded_reserved"),
+        ),
+        case(
+            "path-encoded-del-bad-request",
+            get("/releases/a%7f.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_encoded_reserved"),
+        ),
+        case(
+            "path-encoded-lone-surrogate-bad-request",
+            get("/releases/%ed%a0%80.zip").bearer(&downloader),
+            deny(400, "bad_request", "path_invalid_utf8"),
+        ),
+        case(
+            "route-query-naming-public-prefix-grants-nothing",
+            get(app).query("x=/public/&path=/public/readme.txt"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "route-encoded-hash-is-part-of-the-path",
+            get("/releases/app.zip%23/public/readme.txt"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "route-forwarding-headers-grant-nothing",
+            get(app)
+                .header("x-forwarded-uri", "/public/readme.txt")
+                .header("x-original-url", "/public/readme.txt")
+                .header("x-rewrite-url", "/public/readme.txt")
+                .header("x-forwarded-host", "public.example.com")
+                .header("x-forwarded-for", "10.0.0.1"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "route-health-check-user-agent-grants-nothing",
+            get(app)
+                .without_header("user-agent")
+                .header("user-agent", "ELB-HealthChecker/2.0"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "route-prefix-with-trailing-slash-needs-credential",
+            get("/releases/"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "method-options-on-gated-route-405",
+            get(app).method("OPTIONS"),
+            deny(405, "bad_request", "method_not_allowed"),
+        ),
+        case(
+            "method-delete-on-gated-route-405",
+            get(app).method("DELETE").bearer(&downloader),
+            deny(405, "bad_request", "method_not_allowed"),
+        ),
+        case(
+            "method-put-on-signed-route-405",
+            Req::for_url(&canned_shared).method("PUT"),
+            deny(405, "bad_request", "method_not_allowed"),
+        ),
+    ]
 }

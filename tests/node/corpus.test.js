@@ -39,10 +39,10 @@ for (const c of cases) {
       } else {
         assert.strictEqual(out.uri, c.event.Records[0].cf.request.uri);
         assert.strictEqual(out.headers.authorization, undefined);
-        if (c.forward) {
-          assert.strictEqual(out.querystring, c.forward.querystring);
+        if (c.expect.forward) {
+          assert.strictEqual(out.querystring, c.expect.forward.querystring);
           const cookie = out.headers.cookie ? out.headers.cookie.map((h) => h.value).join('; ') : null;
-          assert.strictEqual(cookie, c.forward.cookie);
+          assert.strictEqual(cookie, c.expect.forward.cookie);
         }
       }
     }

@@ -51,6 +51,12 @@ pub fn is_safe(target: &str) -> bool {
     if !target.is_ascii() || !safe_bytes(raw, false) {
         return false;
     }
+    // `"`, `<` and `>` are always percent-encoded by browsers (path and query), so raw they only
+    // come from a crafted link; `"` would also double when the path is put into the JSON of
+    // `state`, making a state larger than the callback accepts.
+    if raw.iter().any(|b| matches!(b, b'"' | b'<' | b'>')) {
+        return false;
+    }
     // Only the path part decides where the browser goes; but control characters are refused
     // anywhere, since Location must never carry them.
     let path_end = target.find(['?', '#']).unwrap_or(target.len());
