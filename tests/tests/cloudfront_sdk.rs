@@ -461,6 +461,7 @@ fn check_allowed_with_query(case: &Case, d: &Decision, want_query: &str) -> Resu
             key_pair_id,
             policy,
             expires_at,
+            ..
         } if *source == want_source
             && key_pair_id == case.alg.key_pair_id()
             && *policy == want_policy

@@ -5,6 +5,7 @@
 use crate::event::ViewerRequest;
 use edgegate_keys::jwt::CognitoIdentity;
 use edgegate_keys::signed::{CredentialSource, SignedGrant};
+use edgegate_keys::Verified;
 use serde::Serialize;
 
 /// The coarse reason code a response carries (and the only one it carries).
@@ -48,7 +49,23 @@ impl Reason {
     }
 }
 
+/// Proof that an [`Identity`] was built from a verified credential: its only constructor is
+/// private to the gate, and it is built only from a [`Verified`] value (which only the keys
+/// crate makes, after the signature and claims checked out). Carries nothing; not serialized.
+///
+/// Outside the gate it cannot be made, so neither can a `Cognito` or `Signed` identity:
+///
+/// ```compile_fail
+/// let forged = edgegate_edge::gate::FromVerified(());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FromVerified(());
+
 /// Who or what was admitted (never a credential).
+///
+/// `Cognito` and `Signed` carry a [`FromVerified`] field, so code outside the gate can read and
+/// match them (`Identity::Cognito { sub, .. }`) but never build one: an identity exists only
+/// because a signature verified under a trusted key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Identity {
@@ -71,6 +88,9 @@ pub enum Identity {
         groups: Vec<String>,
         /// `exp`, seconds since the epoch.
         expires_at: u64,
+        /// Built from a verified token only.
+        #[serde(skip)]
+        verified: FromVerified,
     },
     /// A verified signed URL or signed cookies.
     Signed {
@@ -82,11 +102,15 @@ pub enum Identity {
         policy: &'static str,
         /// When access ends, seconds since the epoch.
         expires_at: u64,
+        /// Built from a verified signed URL or cookie set only.
+        #[serde(skip)]
+        verified: FromVerified,
     },
 }
 
 impl Identity {
-    pub(super) fn cognito(id: &CognitoIdentity, source: &'static str) -> Self {
+    /// The identity of a verified Cognito token; `source` is where it came from.
+    pub(super) fn cognito(id: &Verified<CognitoIdentity>, source: &'static str) -> Self {
         Identity::Cognito {
             source,
             sub: id.sub.clone(),
@@ -95,15 +119,18 @@ impl Identity {
             client_id: id.client_id.clone(),
             groups: id.groups.clone(),
             expires_at: id.expires_at,
+            verified: FromVerified(()),
         }
     }
 
-    pub(super) fn signed(grant: &SignedGrant) -> Self {
+    /// The identity of a verified signed URL or signed cookie set.
+    pub(super) fn signed(grant: &Verified<SignedGrant>) -> Self {
         Identity::Signed {
             source: grant.source,
             key_pair_id: grant.key_pair_id.to_string(),
             policy: grant.policy_kind(),
             expires_at: grant.expires_at(),
+            verified: FromVerified(()),
         }
     }
 }

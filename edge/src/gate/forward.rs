@@ -7,6 +7,7 @@ use crate::cookies::CookieJar;
 use crate::event::ViewerRequest;
 use edgegate_keys::jwt::CognitoIdentity;
 use edgegate_keys::signed;
+use edgegate_keys::Verified;
 
 /// The prefix of edgegate's own cookie names (nonce, refresh, loop marker).
 pub const EDGEGATE_COOKIE_PREFIX: &str = "__Secure-edgegate-";
@@ -48,7 +49,7 @@ pub(super) fn admit_token(
     req: &ViewerRequest,
     split: &signed::SplitQuery<'_>,
     jar: &CookieJar,
-    identity: &CognitoIdentity,
+    identity: &Verified<CognitoIdentity>,
     source: &'static str,
     groups: &[String],
     route: &Route,

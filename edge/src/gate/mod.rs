@@ -36,6 +36,8 @@ mod forward;
 mod response;
 
 pub use decide::{decide, decide_cached, MAX_COOKIE_BYTES};
-pub use decision::{Decision, Denial, ForwardRequest, Identity, Page, Reason, Redirect};
+pub use decision::{
+    Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect,
+};
 pub use forward::{AMPLIFY_COOKIE_PREFIX, DEV_COOKIE_PREFIX, EDGEGATE_COOKIE_PREFIX};
 pub use response::{DEV_LOOP_MARKER_COOKIE, LOOP_MARKER_COOKIE, MAX_RETURN_TO_BYTES};
