@@ -46,7 +46,7 @@
 //! header, the `Cookie` header, the signing query parameters) reaches the original object.
 
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
-use crate::gate::{Decision, Denial, Reason};
+use crate::gate::{Decision, Denial, Detail, Reason};
 
 /// Every request header the gate reads or rewrites (lowercase), in frame order. Headers not
 /// listed never cross the boundary and are forwarded untouched.
@@ -267,7 +267,7 @@ pub fn encode_verdict(decision: &Decision, sent: &ViewerRequest) -> String {
     if !(plain(decision.detail()) && plain(decision.route().unwrap_or(""))) {
         // The log fields are static identifiers and a validated route prefix; anything else
         // would break the meta line.
-        return unavailable("boundary");
+        return unavailable(Detail::Boundary);
     }
     let mut v = Verdict::new(decision);
     match decision {
@@ -275,7 +275,7 @@ pub fn encode_verdict(decision: &Decision, sent: &ViewerRequest) -> String {
             let out = &forward.request;
             if !out.other.is_empty() {
                 // The gate added a member the boundary cannot carry: refuse rather than drop it.
-                return unavailable("boundary");
+                return unavailable(Detail::Boundary);
             }
             let fields: [(&str, &str, &str); 4] = [
                 ("clientIp", &sent.client_ip, &out.client_ip),
@@ -314,7 +314,7 @@ fn response_json(response: &CfResponse) -> String {
 }
 
 /// A 503 `unavailable` verdict (fail closed) with this log detail.
-pub fn unavailable(detail: &'static str) -> String {
+pub fn unavailable(detail: Detail) -> String {
     let decision = Decision::Deny(Denial {
         status: 503,
         reason: Reason::Unavailable,

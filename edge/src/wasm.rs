@@ -106,7 +106,7 @@ impl Gate {
             .and_then(|text| boundary::request_from_frame(text, lens))
         {
             Ok(request) => request,
-            Err(_) => return boundary::unavailable("event_shape"),
+            Err(_) => return boundary::unavailable(crate::gate::Detail::EventShape),
         };
         let decision = decide_cached(
             &request,

@@ -11,7 +11,7 @@ use edgegate_edge::boundary::{
     READ_HEADERS,
 };
 use edgegate_edge::event::{HeaderEntry, ViewerRequest};
-use edgegate_edge::gate::{ForwardRequest, Identity};
+use edgegate_edge::gate::{Detail, ForwardRequest, Identity};
 use edgegate_edge::ViewerRequestEvent;
 use edgegate_edge::{decide_cached, ConfigDocument, Decision, GateConfig, VerifiedCache};
 use edgegate_keys::{Jwks, RingVerifier, UnixTime};
@@ -318,7 +318,7 @@ fn log_fields_that_would_break_the_meta_line_fail_closed() {
     let decision = Decision::Deny(edgegate_edge::gate::Denial {
         status: 403,
         reason: edgegate_edge::Reason::NoRoute,
-        detail: "no_route",
+        detail: Detail::NoRoute,
         route: Some("/a\tb".into()),
         identity: None,
         www_authenticate: None,
@@ -332,7 +332,7 @@ fn log_fields_that_would_break_the_meta_line_fail_closed() {
 #[test]
 fn the_unavailable_verdict_is_a_503_no_store_response() {
     let mut req = Req::get("/a").build();
-    let applied = apply_verdict(&unavailable("event_shape"), &mut req).unwrap();
+    let applied = apply_verdict(&unavailable(Detail::EventShape), &mut req).unwrap();
     assert_eq!(applied.decision, "deny");
     assert_eq!(applied.status, 503);
     assert_eq!(applied.reason, "unavailable");

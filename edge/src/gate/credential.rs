@@ -1,6 +1,7 @@
 //! Credential verification: the bearer token's shape, the Amplify token cookie, and JWT and
 //! CloudFront signed URL / cookie verification through the optional [`VerifiedCache`].
 
+use super::detail::Detail;
 use super::forward::AMPLIFY_COOKIE_PREFIX;
 use crate::cache::{signed_key, VerifiedCache};
 use crate::config::{CognitoConfig, GateConfig};
@@ -26,7 +27,7 @@ pub(super) fn amplify_token<'a>(
     jar: &'a CookieJar,
     client_ids: &'a [String],
     cognito: &CognitoConfig,
-) -> Result<AmplifyToken<'a>, &'static str> {
+) -> Result<AmplifyToken<'a>, Detail> {
     let mut found: Option<AmplifyToken<'a>> = None;
     let kind = if cognito
         .validation
@@ -47,8 +48,8 @@ pub(super) fn amplify_token<'a>(
             .collect();
         let user = match users.as_slice() {
             [] => continue,
-            [one] => path::percent_decode_utf8(one).ok_or("amplify_malformed")?,
-            _ => return Err("amplify_duplicate_cookies"),
+            [one] => path::percent_decode_utf8(one).ok_or(Detail::AmplifyMalformed)?,
+            _ => return Err(Detail::AmplifyDuplicateCookies),
         };
         let token_name = format!("{AMPLIFY_COOKIE_PREFIX}{client_id}.{user}.{kind}");
         let tokens: Vec<&str> = jar
@@ -59,15 +60,15 @@ pub(super) fn amplify_token<'a>(
             .collect();
         let token = match tokens.as_slice() {
             [one] => *one,
-            [] => return Err("amplify_token_missing"),
-            _ => return Err("amplify_duplicate_cookies"),
+            [] => return Err(Detail::AmplifyTokenMissing),
+            _ => return Err(Detail::AmplifyDuplicateCookies),
         };
         if found.is_some() {
-            return Err("amplify_ambiguous");
+            return Err(Detail::AmplifyAmbiguous);
         }
         found = Some(AmplifyToken { token, client_id });
     }
-    found.ok_or("amplify_no_user")
+    found.ok_or(Detail::AmplifyNoUser)
 }
 
 /// Verifies a Cognito JWT against the user pool's JWKS and validation rules; a cached

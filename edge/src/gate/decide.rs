@@ -4,6 +4,7 @@
 
 use super::credential::{amplify_token, bearer_token, verify_signed, verify_token};
 use super::decision::{Decision, Identity, Reason};
+use super::detail::Detail;
 use super::forward::{admit_token, allow, allow_auth, AMPLIFY_COOKIE_PREFIX};
 use super::response::{
     invalid_signed, is_navigation, login_location, Ctx, DEV_LOOP_MARKER_COOKIE, LOOP_MARKER_COOKIE,
@@ -54,34 +55,34 @@ pub fn decide_cached(
 
     // 1. Size caps, before any decoding.
     if req.uri.len().saturating_add(req.querystring.len()) > MAX_URL_BYTES {
-        return ctx.deny(400, Reason::TooLarge, "url_too_large");
+        return ctx.deny(400, Reason::TooLarge, Detail::UrlTooLarge);
     }
     let cookie_bytes: usize = req.header_values("cookie").map(str::len).sum();
     if cookie_bytes > MAX_COOKIE_BYTES {
-        return ctx.deny(400, Reason::TooLarge, "cookie_too_large");
+        return ctx.deny(400, Reason::TooLarge, Detail::CookieTooLarge);
     }
     let auth_values: Vec<&str> = req.header_values("authorization").collect();
     if auth_values
         .iter()
         .any(|v| v.len() > BEARER_PREFIX.len() + MAX_TOKEN_BYTES)
     {
-        return ctx.deny(400, Reason::TooLarge, "token_too_large");
+        return ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge);
     }
 
     // 2. Canonical path and a host.
     if let Err(e) = path::check_canonical(&req.uri) {
-        return ctx.deny(400, Reason::BadRequest, e.detail());
+        return ctx.deny(400, Reason::BadRequest, Detail::Path(e));
     }
     let host = match req.headers.get("host").map(Vec::as_slice) {
         Some([one]) if is_host_value(&one.value) => one.value.as_str(),
-        _ => return ctx.deny(400, Reason::BadRequest, "host"),
+        _ => return ctx.deny(400, Reason::BadRequest, Detail::Host),
     };
     if req
         .querystring
         .bytes()
         .any(|b| b <= 0x20 || b == 0x7f || b == b'#')
     {
-        return ctx.deny(400, Reason::BadRequest, "query_bad_character");
+        return ctx.deny(400, Reason::BadRequest, Detail::QueryBadCharacter);
     }
 
     let split = signed::split_query(&req.querystring);
@@ -103,7 +104,7 @@ pub fn decide_cached(
 
     // 3. Route.
     let Some(route) = cfg.route_for(&req.uri) else {
-        return ctx.deny(403, Reason::NoRoute, "no_route");
+        return ctx.deny(403, Reason::NoRoute, Detail::NoRoute);
     };
     ctx.route = Some(route);
 
@@ -114,7 +115,7 @@ pub fn decide_cached(
 
     // 5. Methods.
     if req.method != "GET" && req.method != "HEAD" {
-        return ctx.deny(405, Reason::BadRequest, "method_not_allowed");
+        return ctx.deny(405, Reason::BadRequest, Detail::MethodNotAllowed);
     }
 
     // 6. Exactly one credential decides.
@@ -142,10 +143,18 @@ pub fn decide_cached(
 
     if !auth_values.is_empty() {
         let [value] = auth_values.as_slice() else {
-            return ctx.deny(400, Reason::BadRequest, "multiple_authorization_headers");
+            return ctx.deny(
+                400,
+                Reason::BadRequest,
+                Detail::MultipleAuthorizationHeaders,
+            );
         };
         let Some(token) = bearer_token(value) else {
-            return ctx.deny(401, Reason::InvalidCredential, "authorization_not_bearer");
+            return ctx.deny(
+                401,
+                Reason::InvalidCredential,
+                Detail::AuthorizationNotBearer,
+            );
         };
         let groups = match &route.access {
             Access::Groups(groups) => groups,
@@ -153,17 +162,17 @@ pub fn decide_cached(
                 return ctx.deny(
                     403,
                     Reason::Forbidden,
-                    "bearer_not_accepted_on_signed_route",
+                    Detail::BearerNotAcceptedOnSignedRoute,
                 )
             }
         };
         let Some(cognito) = cfg.cognito() else {
-            return ctx.deny(401, Reason::InvalidCredential, "cognito_not_configured");
+            return ctx.deny(401, Reason::InvalidCredential, Detail::CognitoNotConfigured);
         };
         return match verify_token(token, cognito, verifier, now, cache) {
             Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", groups, route),
-            Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, "token_too_large"),
-            Err(e) => ctx.deny(401, Reason::InvalidCredential, e.detail()),
+            Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge),
+            Err(e) => ctx.deny(401, Reason::InvalidCredential, Detail::Credential(e)),
         };
     }
 
@@ -173,8 +182,8 @@ pub fn decide_cached(
             let values = jar.all(name);
             if values.len() > 1 {
                 return ctx.sign_in_or(
-                    "duplicate_cookies",
-                    ctx.deny(403, Reason::InvalidCredential, "duplicate_cookies"),
+                    Detail::DuplicateCookies,
+                    ctx.deny(403, Reason::InvalidCredential, Detail::DuplicateCookies),
                 );
             }
             if let (Some(bare), Some(value)) = (name.strip_prefix("CloudFront-"), values.first()) {
@@ -183,7 +192,7 @@ pub fn decide_cached(
         }
         let credential = match SignedCredential::from_params(&params, CredentialSource::Cookie) {
             Ok(c) => c,
-            Err(e) => return ctx.sign_in_or(e.detail(), invalid_signed(&ctx, e)),
+            Err(e) => return ctx.sign_in_or(Detail::Credential(e), invalid_signed(&ctx, e)),
         };
         let url = resource(if req.querystring.is_empty() {
             None
@@ -192,7 +201,7 @@ pub fn decide_cached(
         });
         return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
             Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
-            Err(e) => ctx.sign_in_or(e.detail(), invalid_signed(&ctx, e)),
+            Err(e) => ctx.sign_in_or(Detail::Credential(e), invalid_signed(&ctx, e)),
         };
     }
 
@@ -213,8 +222,12 @@ pub fn decide_cached(
             };
             return match verify_token(token.token, cognito, verifier, now, cache) {
                 Ok(identity) if identity.client_id != token.client_id => ctx.sign_in_or(
-                    "amplify_client_mismatch",
-                    ctx.deny(401, Reason::InvalidCredential, "amplify_client_mismatch"),
+                    Detail::AmplifyClientMismatch,
+                    ctx.deny(
+                        401,
+                        Reason::InvalidCredential,
+                        Detail::AmplifyClientMismatch,
+                    ),
                 ),
                 Ok(identity) => admit_token(
                     req,
@@ -225,20 +238,22 @@ pub fn decide_cached(
                     groups,
                     route,
                 ),
-                Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, "token_too_large"),
+                Err(VerifyError::TooLarge) => {
+                    ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge)
+                }
                 Err(e) => ctx.sign_in_or(
-                    e.detail(),
-                    ctx.deny(401, Reason::InvalidCredential, e.detail()),
+                    Detail::Credential(e),
+                    ctx.deny(401, Reason::InvalidCredential, Detail::Credential(e)),
                 ),
             };
         }
     }
 
     match route.access {
-        Access::Signed => ctx.deny(403, Reason::MissingCredential, "no_signature"),
+        Access::Signed => ctx.deny(403, Reason::MissingCredential, Detail::NoSignature),
         _ => ctx.sign_in_or(
-            "no_credential",
-            ctx.deny(401, Reason::MissingCredential, "no_credential"),
+            Detail::NoCredential,
+            ctx.deny(401, Reason::MissingCredential, Detail::NoCredential),
         ),
     }
 }

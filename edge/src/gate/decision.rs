@@ -2,6 +2,7 @@
 //! ([`Reason`], [`Identity`], [`ForwardRequest`], [`Denial`], [`Redirect`], [`Page`]), with
 //! the log and `edgegate explain` view of a decision.
 
+use super::detail::Detail;
 use crate::event::ViewerRequest;
 use edgegate_keys::jwt::CognitoIdentity;
 use edgegate_keys::signed::{CredentialSource, SignedGrant};
@@ -154,7 +155,7 @@ pub struct Denial {
     /// The coarse reason sent to the viewer.
     pub reason: Reason,
     /// The detail for logs and `explain` only.
-    pub detail: &'static str,
+    pub detail: Detail,
     /// The route prefix, if one matched.
     pub route: Option<String>,
     /// A verified identity that was nevertheless refused (403 `forbidden`).
@@ -180,7 +181,7 @@ pub struct Redirect {
     /// The route prefix that matched.
     pub route: String,
     /// Why (`no_credential`, `expired`, ...), for logs and `explain`.
-    pub detail: &'static str,
+    pub detail: Detail,
 }
 
 /// What the gate decided.
@@ -219,7 +220,7 @@ impl Decision {
             Decision::Allow(f) if f.identity == Identity::Anonymous => Reason::Public,
             Decision::Allow(_) => Reason::Ok,
             Decision::Deny(d) => d.reason,
-            Decision::Redirect(r) if r.detail == "no_credential" => Reason::MissingCredential,
+            Decision::Redirect(r) if r.detail == Detail::NoCredential => Reason::MissingCredential,
             Decision::Redirect(_) => Reason::InvalidCredential,
         }
     }
@@ -239,8 +240,8 @@ impl Decision {
                     ..
                 } => "valid_signed_cookies",
             },
-            Decision::Deny(d) => d.detail,
-            Decision::Redirect(r) => r.detail,
+            Decision::Deny(d) => d.detail.as_str(),
+            Decision::Redirect(r) => r.detail.as_str(),
         }
     }
 

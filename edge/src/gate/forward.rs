@@ -2,6 +2,7 @@
 //! the credential cookies and the signing query parameters stripped.
 
 use super::decision::{Decision, Denial, ForwardRequest, Identity, Reason};
+use super::detail::Detail;
 use crate::config::{Route, AUTH_PREFIX};
 use crate::cookies::CookieJar;
 use crate::event::ViewerRequest;
@@ -60,7 +61,7 @@ pub(super) fn admit_token(
     Decision::Deny(Denial {
         status: 403,
         reason: Reason::Forbidden,
-        detail: "not_in_group",
+        detail: Detail::NotInGroup,
         route: Some(route.prefix.clone()),
         identity: Some(Identity::cognito(identity, source)),
         www_authenticate: None,

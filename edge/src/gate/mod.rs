@@ -32,6 +32,7 @@
 mod credential;
 mod decide;
 mod decision;
+mod detail;
 mod forward;
 mod response;
 
@@ -39,5 +40,6 @@ pub use decide::{decide, decide_cached, MAX_COOKIE_BYTES};
 pub use decision::{
     Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect,
 };
+pub use detail::Detail;
 pub use forward::{AMPLIFY_COOKIE_PREFIX, DEV_COOKIE_PREFIX, EDGEGATE_COOKIE_PREFIX};
 pub use response::{DEV_LOOP_MARKER_COOKIE, LOOP_MARKER_COOKIE, MAX_RETURN_TO_BYTES};

@@ -4,6 +4,7 @@
 //! `/auth/login?return_to=` location, the loop marker).
 
 use super::decision::{Decision, Denial, Page, Reason, Redirect};
+use super::detail::Detail;
 use crate::config::{Access, Route};
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
 use edgegate_keys::VerifyError;
@@ -114,7 +115,7 @@ pub(super) struct Ctx<'a> {
 impl Ctx<'_> {
     /// A navigation on a groups route is sent to sign in (or shown the loop page); anything
     /// else gets `otherwise`.
-    pub(super) fn sign_in_or(&self, detail: &'static str, otherwise: Decision) -> Decision {
+    pub(super) fn sign_in_or(&self, detail: Detail, otherwise: Decision) -> Decision {
         let groups_route = self
             .route
             .is_some_and(|r| matches!(r.access, Access::Groups(_)));
@@ -125,7 +126,7 @@ impl Ctx<'_> {
             return Decision::Deny(Denial {
                 status: 403,
                 reason: Reason::Forbidden,
-                detail: "sign_in_loop",
+                detail: Detail::SignInLoop,
                 route: self.route.map(|r| r.prefix.clone()),
                 identity: None,
                 www_authenticate: None,
@@ -142,7 +143,7 @@ impl Ctx<'_> {
     /// A generated response with this status, reason and detail; a 401 carries
     /// `WWW-Authenticate: Bearer` (with `error="invalid_token"` unless the credential was
     /// missing, RFC 6750 §3).
-    pub(super) fn deny(&self, status: u16, reason: Reason, detail: &'static str) -> Decision {
+    pub(super) fn deny(&self, status: u16, reason: Reason, detail: Detail) -> Decision {
         Decision::Deny(Denial {
             status,
             reason,
@@ -211,7 +212,7 @@ pub(super) fn login_location(uri: &str, query: &str) -> String {
 /// else 403 `invalid_credential` with the verification detail (CloudFront's behaviour).
 pub(super) fn invalid_signed(ctx: &Ctx<'_>, e: VerifyError) -> Decision {
     match e {
-        VerifyError::TooLarge => ctx.deny(400, Reason::TooLarge, "signed_too_large"),
-        other => ctx.deny(403, Reason::InvalidCredential, other.detail()),
+        VerifyError::TooLarge => ctx.deny(400, Reason::TooLarge, Detail::SignedTooLarge),
+        other => ctx.deny(403, Reason::InvalidCredential, Detail::Credential(other)),
     }
 }
