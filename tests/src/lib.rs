@@ -32,10 +32,9 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A committed throwaway test key from `tests/keys/` (PEM text).
+/// A committed throwaway test key from the test kit's `tests/kit/keys/` (PEM text).
 pub fn test_key(name: &str) -> String {
-    let path = repo_root().join("tests/keys").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    edgegate_test_kit::keys::pem(name).to_string()
 }
 
 /// The stand-in programs, as recorded in `target/standins/env`.

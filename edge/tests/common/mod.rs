@@ -2,7 +2,7 @@
 //! generator (`examples/gen_corpus.rs`, which includes this file by path).
 //!
 //! One test deployment: site `downloads.example.com`, a Cognito pool whose JWKS holds the
-//! throwaway key in `tests/keys/cognito-test-*.pem`, two trusted CloudFront keys (RSA-2048
+//! throwaway key `cognito-test-*.pem` of the test kit (`tests/kit/keys/`), two trusted CloudFront keys (RSA-2048
 //! `KTESTRSA000001`, ECDSA P-256 `KTESTEC0000001`), and the routes
 //!
 //! | prefix | access |
@@ -48,12 +48,12 @@ pub(crate) const KP_UNKNOWN: &str = "KUNKNOWN000001";
 /// The default viewer address (TEST-NET-1).
 pub(crate) const CLIENT_IP: &str = "192.0.2.10";
 
-const COGNITO_PRIVATE_PEM: &str = include_str!("../keys/cognito-test-private.pem");
-const COGNITO_PUBLIC_PEM: &str = include_str!("../keys/cognito-test-public.pem");
-const CF_RSA_PRIVATE_PEM: &str = include_str!("../keys/cloudfront-rsa-test-private.pem");
-const CF_RSA_PUBLIC_PEM: &str = include_str!("../keys/cloudfront-rsa-test-public.pem");
-const CF_EC_PRIVATE_PEM: &str = include_str!("../keys/cloudfront-ec-test-private.pem");
-const CF_EC_PUBLIC_PEM: &str = include_str!("../keys/cloudfront-ec-test-public.pem");
+const COGNITO_PRIVATE_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PRIVATE;
+const COGNITO_PUBLIC_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PUBLIC;
+const CF_RSA_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PRIVATE;
+const CF_RSA_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PUBLIC;
+const CF_EC_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PRIVATE;
+const CF_EC_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PUBLIC;
 
 /// The three throwaway key pairs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! (shared/security-catalog.md, `CB-..`, `CK-..`) it pins down.
 //!
 //! The test deployment: site `https://downloads.example.com`, Hosted UI
-//! `https://auth.example.com`, the test pool and CloudFront keys of `edge/tests/keys`, and the
+//! `https://auth.example.com`, the test pool and CloudFront keys of the test kit (`tests/kit/keys`), and the
 //! routes
 //!
 //! | prefix | access |
@@ -52,16 +52,12 @@ const KP_EC: &str = "KTESTEC0000001";
 const STATE_KEY: &str = "test-state-key-0123456789abcdef-0123456789";
 const CLIENT_SECRET: &str = "test-client-secret-s3cr3t-value";
 
-const COGNITO_PRIVATE_PEM: &str = include_str!("../../../edge/tests/keys/cognito-test-private.pem");
-const COGNITO_PUBLIC_PEM: &str = include_str!("../../../edge/tests/keys/cognito-test-public.pem");
-const CF_RSA_PRIVATE_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-rsa-test-private.pem");
-const CF_RSA_PUBLIC_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-rsa-test-public.pem");
-const CF_EC_PRIVATE_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-ec-test-private.pem");
-const CF_EC_PUBLIC_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-ec-test-public.pem");
+const COGNITO_PRIVATE_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PRIVATE;
+const COGNITO_PUBLIC_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PUBLIC;
+const CF_RSA_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PRIVATE;
+const CF_RSA_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PUBLIC;
+const CF_EC_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PRIVATE;
+const CF_EC_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PUBLIC;
 
 /// Every CloudFront cookie name edgegate sets or expires.
 const CF_NAMES: [&str; 5] = [
