@@ -1,11 +1,14 @@
 //! Test-only fixtures shared by the tests of every edgegate crate.
 //!
 //! - [`keys`]: the one committed set of throwaway PEM keys (`tests/kit/keys/`, see its README).
+//! - [`attacks`]: attack payload lists kept as data files (`tests/kit/data/attacks/*.txt`), so
+//!   the unit tests, the end-to-end tests and the fuzz seeds test the same payloads.
 //!
 //! The kit depends on nothing but std and hands out plain data (`&str`, `String`, paths): a
 //! crate's `#[cfg(test)]` unit tests can use it as a dev-dependency without a second instance of
 //! that crate, and the request-path crates (keys, edge) gain no dependency through it.
 
+pub mod attacks;
 pub mod keys;
 
 /// The repository (workspace) root.
