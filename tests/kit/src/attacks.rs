@@ -82,7 +82,10 @@ mod tests {
         assert_eq!(listed, on_disk, "every file in data/attacks is in ALL");
         for (name, text) in ALL {
             assert!(text.starts_with('#'), "{name}: no header");
-            assert!(text.contains("PROPERTY"), "{name}: header names no PROPERTY");
+            assert!(
+                text.contains("PROPERTY"),
+                "{name}: header names no PROPERTY"
+            );
             let payloads = parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!payloads.is_empty(), "{name}: empty list");
             let mut seen = BTreeSet::new();
@@ -106,7 +109,13 @@ mod tests {
     #[test]
     fn open_redirects_include_the_payloads_the_e2e_list_had_lost() {
         let list = open_redirects();
-        for p in ["/%252F%252Fevil.com", "/%5cevil.com", "/x%00", "", "/\u{b}/evil.com"] {
+        for p in [
+            "/%252F%252Fevil.com",
+            "/%5cevil.com",
+            "/x%00",
+            "",
+            "/\u{b}/evil.com",
+        ] {
             assert!(list.iter().any(|q| q == p), "{p:?}");
         }
     }

@@ -3,6 +3,8 @@
 //! - [`keys`]: the one committed set of throwaway PEM keys (`tests/kit/keys/`, see its README).
 //! - [`attacks`]: attack payload lists kept as data files (`tests/kit/data/attacks/*.txt`), so
 //!   the unit tests, the end-to-end tests and the fuzz seeds test the same payloads.
+//! - [`text`]: string helpers several crates' tests had copied (base64 tampering, raw query
+//!   pairs of a signed URL).
 //!
 //! The kit depends on nothing but std and hands out plain data (`&str`, `String`, paths): a
 //! crate's `#[cfg(test)]` unit tests can use it as a dev-dependency without a second instance of
@@ -10,6 +12,7 @@
 
 pub mod attacks;
 pub mod keys;
+pub mod text;
 
 /// The repository (workspace) root.
 pub fn repo_root() -> std::path::PathBuf {
