@@ -15,7 +15,7 @@
 //!
 //! The expectations below are written by hand from design.md ("Decisions", "Routes and
 //! credentials") and the security catalogue; this program never calls `decide`. Credentials
-//! are signed with the throwaway keys in `edge/tests/keys` at the fixed clock `NOW`, so every
+//! are signed with the throwaway keys in `tests/kit/keys` at the fixed clock `NOW`, so every
 //! file is reproducible except the ECDSA signatures (randomised by the algorithm): regenerate
 //! only when the cases change, and commit the result.
 

@@ -1,7 +1,7 @@
 //! `decide` against design.md "Decisions" and "Routes and credentials", the security
 //! catalogue (TX, SIG, PATH) and the field reports.
 //!
-//! Every credential is minted here with the throwaway keys in `tests/keys` and verified with
+//! Every credential is minted here with the throwaway keys in `tests/kit/keys` and verified with
 //! `ring` at a fixed clock. Expected verdicts come from the rules, not from the code: each test
 //! names the rule it pins. Requests are non-navigation requests (`Accept: */*`, no
 //! `Sec-Fetch-Mode`), so the 401s here stay 401 once browser navigations are redirected to

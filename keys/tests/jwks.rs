@@ -44,7 +44,7 @@ fn set_str(key: &mut serde_json::Map<String, Value>, name: &str, value: &str) {
 
 fn weak_modulus(name: &str) -> String {
     let moduli: Value =
-        serde_json::from_str(&read_vector("keys/rejected_rsa_moduli.json")).unwrap();
+        serde_json::from_str(&edgegate_test_kit::keys::read("rejected_rsa_moduli.json")).unwrap();
     moduli[name].as_str().unwrap().to_string()
 }
 

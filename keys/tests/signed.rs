@@ -149,43 +149,27 @@ fn check_cookies(cookies: &[(String, String)], url: &str) -> Verdict {
 
 /// The value of query parameter `name` in a signed URL.
 fn param(url: &str, name: &str) -> String {
-    let query = url.split_once('?').unwrap().1;
-    query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+    edgegate_test_kit::text::query_pairs(url)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
         .unwrap_or_else(|| panic!("no {name} in {url}"))
-        .to_string()
 }
 
 /// `url` with the value of parameter `name` replaced.
 fn with_param(url: &str, name: &str, value: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap();
-    let prefix = format!("{name}=");
-    let mut replaced = false;
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|kv| {
-            if kv.starts_with(&prefix) {
-                replaced = true;
-                format!("{name}={value}")
-            } else {
-                kv.to_string()
-            }
-        })
-        .collect();
-    assert!(replaced, "no {name} in {url}");
-    format!("{base}?{}", parts.join("&"))
+    assert!(
+        edgegate_test_kit::text::query_pairs(url)
+            .iter()
+            .any(|(n, _)| n == name),
+        "no {name} in {url}"
+    );
+    edgegate_test_kit::text::with_param(url, name, Some(value))
 }
 
 /// `url` without parameter `name`.
 fn without_param(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap();
-    let prefix = format!("{name}=");
-    let parts: Vec<&str> = query
-        .split('&')
-        .filter(|kv| !kv.starts_with(&prefix))
-        .collect();
-    format!("{base}?{}", parts.join("&"))
+    edgegate_test_kit::text::with_param(url, name, None)
 }
 
 fn assert_err(verdict: Verdict, expected: VerifyError, case: &str) {

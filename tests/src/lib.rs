@@ -32,10 +32,9 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A committed throwaway test key from `tests/keys/` (PEM text).
+/// A committed throwaway test key from the test kit's `tests/kit/keys/` (PEM text).
 pub fn test_key(name: &str) -> String {
-    let path = repo_root().join("tests/keys").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    edgegate_test_kit::keys::pem(name).to_string()
 }
 
 /// The stand-in programs, as recorded in `target/standins/env`.
@@ -343,27 +342,18 @@ pub fn viewer_request(url: &str, client_ip: &str, headers: &[(&str, &str)]) -> V
 /// `s` with the character at byte `index` replaced by a different one of the same base64
 /// alphabet class (`A`↔`B`), so the encoding stays valid and only the bits change.
 pub fn flip_char(s: &str, index: usize) -> String {
-    let old = s.as_bytes()[index];
-    let new = if old == b'A' { 'B' } else { 'A' };
-    let mut out = String::with_capacity(s.len());
-    out.push_str(&s[..index]);
-    out.push(new);
-    out.push_str(&s[index + 1..]);
-    out
+    edgegate_test_kit::text::flip_char(s, index)
 }
 
 /// The raw `name=value` pairs of a URL's query (no decoding), in order.
 pub fn query_params(url: &str) -> Vec<(String, String)> {
-    let Some((_, query)) = url.split_once('?') else {
+    if !url.contains('?') {
         return Vec::new();
-    };
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            (n.to_string(), v.to_string())
-        })
+    }
+    // an empty part (`a=1&&b=2`) is no parameter
+    edgegate_test_kit::text::query_pairs(url)
+        .into_iter()
+        .filter(|(n, v)| !(n.is_empty() && v.is_empty()))
         .collect()
 }
 

@@ -342,7 +342,7 @@ fn sdk_request(kind: &str, url: &str, hash: &str, extra: Value) -> Value {
 #[test]
 fn sign_url_and_sign_cookies_equal_the_sdk() {
     let st = Standins::require();
-    let key = repo_root().join("tests/keys/rsa-2048-private.pem");
+    let key = edgegate_test_kit::keys::path("rsa-2048-private.pem");
     let key = key.to_str().expect("utf-8 path");
     let plain = "https://d.example.com/releases/1.0/app.zip";
     let with_query = "https://d.example.com/releases/1.0/app.zip?v=2&lang=en";
@@ -474,7 +474,7 @@ fn sign_url_and_sign_cookies_equal_the_sdk() {
     }
 
     // An ECDSA key defaults to SHA-256 and its URL carries Hash-Algorithm=SHA256.
-    let ec_key = repo_root().join("tests/keys/ec-p256-private.pem");
+    let ec_key = edgegate_test_kit::keys::path("ec-p256-private.pem");
     let ec_url = ok_stdout(edgegate().args([
         "sign-url",
         plain,
@@ -644,8 +644,8 @@ fn bad_inputs_fail_with_one_edgegate_line() {
         &["--header"],
     );
     // sign-url: a relative URL, an expiry in the past, SHA-1 with an ECDSA key, a bad key id.
-    let rsa = repo_root().join("tests/keys/rsa-2048-private.pem");
-    let ec = repo_root().join("tests/keys/ec-p256-private.pem");
+    let rsa = edgegate_test_kit::keys::path("rsa-2048-private.pem");
+    let ec = edgegate_test_kit::keys::path("ec-p256-private.pem");
     let (rsa, ec) = (rsa.to_str().expect("utf-8"), ec.to_str().expect("utf-8"));
     one_line_failure(
         edgegate().args([

@@ -2,7 +2,7 @@
 //! (`sdk_sign.mjs`) and botocore's `CloudFrontSigner` (`botocore_sign.py`) — through `decide`,
 //! against edgegate's own signer, and edgegate's ECDSA output against Node's `crypto.verify`.
 //!
-//! Keys: the throwaway PEMs in `tests/keys/` (see its README). The gate trusts the RSA key as
+//! Keys: the throwaway PEMs in `tests/kit/keys/` (see its README). The gate trusts the RSA key as
 //! `KRSA`, the EC key as `KEC` and a second RSA key as `KRSA_OTHER`; the second EC key is
 //! trusted nowhere. One route, `/`, is signed-only, so every path is gated and a wrong path is
 //! a credential failure, never "no route".

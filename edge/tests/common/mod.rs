@@ -2,7 +2,7 @@
 //! generator (`examples/gen_corpus.rs`, which includes this file by path).
 //!
 //! One test deployment: site `downloads.example.com`, a Cognito pool whose JWKS holds the
-//! throwaway key in `tests/keys/cognito-test-*.pem`, two trusted CloudFront keys (RSA-2048
+//! throwaway key `cognito-test-*.pem` of the test kit (`tests/kit/keys/`), two trusted CloudFront keys (RSA-2048
 //! `KTESTRSA000001`, ECDSA P-256 `KTESTEC0000001`), and the routes
 //!
 //! | prefix | access |
@@ -48,12 +48,12 @@ pub(crate) const KP_UNKNOWN: &str = "KUNKNOWN000001";
 /// The default viewer address (TEST-NET-1).
 pub(crate) const CLIENT_IP: &str = "192.0.2.10";
 
-const COGNITO_PRIVATE_PEM: &str = include_str!("../keys/cognito-test-private.pem");
-const COGNITO_PUBLIC_PEM: &str = include_str!("../keys/cognito-test-public.pem");
-const CF_RSA_PRIVATE_PEM: &str = include_str!("../keys/cloudfront-rsa-test-private.pem");
-const CF_RSA_PUBLIC_PEM: &str = include_str!("../keys/cloudfront-rsa-test-public.pem");
-const CF_EC_PRIVATE_PEM: &str = include_str!("../keys/cloudfront-ec-test-private.pem");
-const CF_EC_PUBLIC_PEM: &str = include_str!("../keys/cloudfront-ec-test-public.pem");
+const COGNITO_PRIVATE_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PRIVATE;
+const COGNITO_PUBLIC_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PUBLIC;
+const CF_RSA_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PRIVATE;
+const CF_RSA_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PUBLIC;
+const CF_EC_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PRIVATE;
+const CF_EC_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PUBLIC;
 
 /// The three throwaway key pairs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -321,38 +321,17 @@ pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 
 /// The query parameters of a signed URL as `(name, value)` pairs.
 pub(crate) fn query_pairs(url: &str) -> Vec<(String, String)> {
-    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    query
-        .split('&')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect()
+    edgegate_test_kit::text::query_pairs(url)
 }
 
 /// `url` with the query parameter `name` set to `value` (`None`: removed); order kept.
 pub(crate) fn with_param(url: &str, name: &str, value: Option<&str>) -> String {
-    let (base, query) = url.split_once('?').expect("URL with a query");
-    let kept: Vec<String> = query
-        .split('&')
-        .filter_map(|kv| {
-            let key = kv.split_once('=').map_or(kv, |(k, _)| k);
-            if key != name {
-                Some(kv.to_string())
-            } else {
-                value.map(|v| format!("{name}={v}"))
-            }
-        })
-        .collect();
-    format!("{base}?{}", kept.join("&"))
+    edgegate_test_kit::text::with_param(url, name, value)
 }
 
 /// A CloudFront-base64 or base64url string with one character changed (still well-formed).
 pub(crate) fn flip_char(text: &str, at: usize) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-    String::from_utf8(bytes).expect("ASCII")
+    edgegate_test_kit::text::flip_char(text, at)
 }
 
 // --- viewer requests --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: the throwaway keys in `tests/vectors/keys/` (see
-//! `tests/vectors/README.md`), loaded once per test binary, and a reader for ring-style
+//! Helpers shared by the integration tests: the throwaway keys of the test kit (`tests/kit/keys/`,
+//! see its README), loaded once per test binary, and a reader for ring-style
 //! `Key = value` vector files.
 #![allow(dead_code)] // reason: each test binary compiles this module and uses a different subset.
 
@@ -24,9 +24,9 @@ pub(crate) fn read_vector(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// The PEM text of a throwaway key in `tests/vectors/keys/` (`rsa2048_a`, `ec_p256_a`, ...).
+/// The PEM text of a throwaway key in `tests/kit/keys/` (`rsa2048_a`, `ec_p256_a`, ...).
 pub(crate) fn key_pem(name: &str) -> String {
-    read_vector(&format!("keys/{name}.pem"))
+    edgegate_test_kit::keys::pem(&format!("{name}.pem")).to_string()
 }
 
 /// The DER body of a PEM block.

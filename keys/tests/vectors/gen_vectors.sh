@@ -1,8 +1,11 @@
 #!/bin/sh
-# Regenerates the derived vector files in this directory from the throwaway keys in keys/.
+# Regenerates the derived vector files in this directory from the throwaway keys of the test kit
+# ($KEYS, tests/kit/keys).
 # Needs OpenSSL 3 and coreutils (basenc, xxd). Run from this directory: ./gen_vectors.sh
 # The outputs are committed; re-running changes nothing except the ECDSA signatures (random k).
 set -eu
+
+KEYS=../../../tests/kit/keys
 
 # base64url (no padding) of the RSA modulus of a PEM key
 n_b64url() {
@@ -13,7 +16,7 @@ n_b64url() {
 KID_A='M8BGf6hE43/QGbiElQoDzWtRZwsau0GWrruNWz/bQ6c='
 KID_B='QWkw5tgrxIwthJJLgYtrej8XirEcd7OsbVueMbjWk3U='
 cat > cognito_jwks.json <<JWKS
-{"keys":[{"alg":"RS256","e":"AQAB","kid":"$KID_A","kty":"RSA","n":"$(n_b64url keys/rsa2048_a.pem)","use":"sig"},{"alg":"RS256","e":"AQAB","kid":"$KID_B","kty":"RSA","n":"$(n_b64url keys/rsa2048_b.pem)","use":"sig"}]}
+{"keys":[{"alg":"RS256","e":"AQAB","kid":"$KID_A","kty":"RSA","n":"$(n_b64url $KEYS/rsa2048_a.pem)","use":"sig"},{"alg":"RS256","e":"AQAB","kid":"$KID_B","kty":"RSA","n":"$(n_b64url $KEYS/rsa2048_b.pem)","use":"sig"}]}
 JWKS
 
 # --- cloudfront_signed_openssl.txt: signed URLs made by OpenSSL, not by edgegate ------------
@@ -26,8 +29,8 @@ OUT=cloudfront_signed_openssl.txt
 cat > $OUT <<'HEAD'
 # CloudFront signed URLs produced with OpenSSL (see gen_vectors.sh), independent of edgegate's
 # signer. Parameters are in the order of the AWS guide's examples (Expires/Policy, Signature,
-# Key-Pair-Id), not the order edgegate's signer uses. Key names a file in keys/ and KeyPairId the
-# id it is trusted under in the test. Result = P (verifies) or the VerifyError variant expected.
+# Key-Pair-Id), not the order edgegate's signer uses. Key names a file in tests/kit/keys and
+# KeyPairId the id it is trusted under in the test. Result = P (verifies) or the VerifyError variant expected.
 HEAD
 
 D=https://d111111abcdef8.cloudfront.net
@@ -37,8 +40,8 @@ KP_EC=K1ECDSAP256TEST
 # 1, 2: canned policy, RSA SHA-1 (CloudFront's default) and RSA SHA-256.
 URL="$D/releases/1.0.0/app.zip"
 POLICY="{\"Statement\":[{\"Resource\":\"$URL\",\"Condition\":{\"DateLessThan\":{\"AWS:EpochTime\":2000000000}}}]}"
-SIG1=$(sign keys/rsa2048_a.pem sha1 "$POLICY")
-SIG256=$(sign keys/rsa2048_a.pem sha256 "$POLICY")
+SIG1=$(sign $KEYS/rsa2048_a.pem sha1 "$POLICY")
+SIG256=$(sign $KEYS/rsa2048_a.pem sha256 "$POLICY")
 cat >> $OUT <<CASE
 
 # canned, RSA SHA-1, one second before Expires
@@ -78,7 +81,7 @@ CASE
 URL="http://d111111abcdef8.cloudfront.net/game_download.zip"
 POLICY='{"Statement":[{"Resource":"http://d111111abcdef8.cloudfront.net/game_download.zip","Condition":{"IpAddress":{"AWS:SourceIp":"192.0.2.0/24"},"DateLessThan":{"AWS:EpochTime":1357034400}}}]}'
 P64=$(printf '%s' "$POLICY" | cf_b64)
-SIG=$(sign keys/rsa2048_a.pem sha1 "$POLICY")
+SIG=$(sign $KEYS/rsa2048_a.pem sha1 "$POLICY")
 cat >> $OUT <<CASE
 
 # AWS example "one object from a range of IP addresses", RSA SHA-1, viewer inside 192.0.2.0/24
@@ -109,7 +112,7 @@ CASE
 # 4: the AWS guide's second example (all objects in a directory), ECDSA P-256 SHA-256.
 POLICY='{"Statement":[{"Resource":"http://d111111abcdef8.cloudfront.net/training/*","Condition":{"IpAddress":{"AWS:SourceIp":"192.0.2.0/24"},"DateLessThan":{"AWS:EpochTime":1357034400}}}]}'
 P64=$(printf '%s' "$POLICY" | cf_b64)
-SIG=$(sign keys/ec_p256_a.pem sha256 "$POLICY")
+SIG=$(sign $KEYS/ec_p256_a.pem sha256 "$POLICY")
 cat >> $OUT <<CASE
 
 # AWS example "all objects in a directory", ECDSA P-256 SHA-256 (DER signature)
@@ -140,7 +143,7 @@ CASE
 # 5: the AWS guide's third example (any object, one IP, a start and an end date), RSA SHA-1.
 POLICY='{"Statement":[{"Resource":"http://*","Condition":{"IpAddress":{"AWS:SourceIp":"192.0.2.10/32"},"DateGreaterThan":{"AWS:EpochTime":1357034400},"DateLessThan":{"AWS:EpochTime":1357120800}}}]}'
 P64=$(printf '%s' "$POLICY" | cf_b64)
-SIG=$(sign keys/rsa2048_a.pem sha1 "$POLICY")
+SIG=$(sign $KEYS/rsa2048_a.pem sha1 "$POLICY")
 cat >> $OUT <<CASE
 
 # AWS example "all objects associated with a key pair from one IP", at DateGreaterThan (inclusive)

@@ -9,7 +9,7 @@
 //! (shared/security-catalog.md, `CB-..`, `CK-..`) it pins down.
 //!
 //! The test deployment: site `https://downloads.example.com`, Hosted UI
-//! `https://auth.example.com`, the test pool and CloudFront keys of `edge/tests/keys`, and the
+//! `https://auth.example.com`, the test pool and CloudFront keys of the test kit (`tests/kit/keys`), and the
 //! routes
 //!
 //! | prefix | access |
@@ -52,16 +52,12 @@ const KP_EC: &str = "KTESTEC0000001";
 const STATE_KEY: &str = "test-state-key-0123456789abcdef-0123456789";
 const CLIENT_SECRET: &str = "test-client-secret-s3cr3t-value";
 
-const COGNITO_PRIVATE_PEM: &str = include_str!("../../../edge/tests/keys/cognito-test-private.pem");
-const COGNITO_PUBLIC_PEM: &str = include_str!("../../../edge/tests/keys/cognito-test-public.pem");
-const CF_RSA_PRIVATE_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-rsa-test-private.pem");
-const CF_RSA_PUBLIC_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-rsa-test-public.pem");
-const CF_EC_PRIVATE_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-ec-test-private.pem");
-const CF_EC_PUBLIC_PEM: &str =
-    include_str!("../../../edge/tests/keys/cloudfront-ec-test-public.pem");
+const COGNITO_PRIVATE_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PRIVATE;
+const COGNITO_PUBLIC_PEM: &str = edgegate_test_kit::keys::COGNITO_TEST_PUBLIC;
+const CF_RSA_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PRIVATE;
+const CF_RSA_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_RSA_TEST_PUBLIC;
+const CF_EC_PRIVATE_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PRIVATE;
+const CF_EC_PUBLIC_PEM: &str = edgegate_test_kit::keys::CLOUDFRONT_EC_TEST_PUBLIC;
 
 /// Every CloudFront cookie name edgegate sets or expires.
 const CF_NAMES: [&str; 5] = [
@@ -1612,45 +1608,10 @@ fn token_endpoint_failure_gives_a_page_without_cookies() {
 
 // --- open redirects -----------------------------------------------------------------------------
 
-/// Security catalogue CB-09, plus field reports B12 (`@evil.com`, `.evil.com`) and CB-11.
+/// Security catalogue CB-09, plus field reports B12 (`@evil.com`, `.evil.com`) and CB-11: the
+/// shared list `tests/kit/data/attacks/open_redirect.txt`, and a return_to of 8 KiB.
 fn open_redirect_payloads() -> Vec<String> {
-    let mut p: Vec<String> = [
-        "//evil.com",
-        "/\\evil.com",
-        "\\/evil.com",
-        "\\\\evil.com",
-        "/\t/evil.com",
-        "/%09/evil.com",
-        "/\n/evil.com",
-        "/%0a/evil.com",
-        "/\r/evil.com",
-        "/%0d/evil.com",
-        "/\u{b}/evil.com",
-        "/%0b/evil.com",
-        "/ /evil.com",
-        "/./\\evil.com",
-        "/./../../\\evil.com",
-        "/%2F%2Fevil.com",
-        "%2F%2Fevil.com",
-        "/%5Cevil.com",
-        "https:evil.com",
-        "https:/evil.com",
-        "https://evil.com",
-        "http://legit.example.evil.com",
-        "https://legit.example@evil.com",
-        "//legit.example@evil.com",
-        "javascript:alert(1)",
-        "data:text/html,<script>alert(1)</script>",
-        "evil.com/x",
-        "/%E2%80%A8",
-        "@evil.com",
-        ".evil.com",
-        "/%0d%0aSet-Cookie:%20x=y",
-        "/x\r\nSet-Cookie: x=y",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut p = edgegate_test_kit::attacks::open_redirects();
     p.push(format!("/{}", "a".repeat(8192)));
     p
 }

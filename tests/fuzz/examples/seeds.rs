@@ -1,6 +1,7 @@
 //! Writes the seed corpus `tests/fuzz/corpus/<target>/` from the shared decision corpus
 //! (`tests/corpus/cases/*.json`: events with valid and hostile credentials), the corpus JWKS and
-//! configuration, the example deployment config and a few hand-written inputs per parser.
+//! configuration, the example deployment config, the test kit's attack lists and a few
+//! hand-written inputs per parser.
 //!
 //! `cargo run -p edgegate-fuzz --example seeds` (deletes and rewrites the seed folders).
 
@@ -124,23 +125,20 @@ fn main() {
         b"version = 1\n[site]\ndomain = \"downloads.example.com\"\n[[routes]]\nprefix = \"/\"\naccess = \"public\"\n".to_vec(),
     );
 
-    for (i, target) in [
+    // return_to: a few same-site targets, then every payload of the shared open-redirect list
+    // (tests/kit/data/attacks/open_redirect.txt).
+    let mut targets: Vec<String> = [
         "/",
         "/releases/1.0.0/app.zip?x=1",
-        "//evil.com",
-        "/\\evil.com",
-        "/%2F%2Fevil.com",
-        "/%252F%252Fevil.com",
-        "/%5cevil.com",
         "https://evil.com/",
-        "/x%00",
         "/docs/#frag",
         "/./\\evil",
-        "/%09/evil.com",
     ]
     .iter()
-    .enumerate()
-    {
+    .map(|t| t.to_string())
+    .collect();
+    targets.extend(edgegate_test_kit::attacks::open_redirects());
+    for (i, target) in targets.iter().enumerate() {
         add("return_to", format!("t{i:02}"), target.as_bytes().to_vec());
     }
     for (i, text) in [
