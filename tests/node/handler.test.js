@@ -14,7 +14,7 @@ const { bundleDir, repoDir } = require('./helpers.js');
 const SRC = bundleDir();
 const CONFIG = JSON.parse(fs.readFileSync(path.join(SRC, 'config.json'), 'utf8'));
 const JWKS = JSON.parse(fs.readFileSync(path.join(SRC, 'jwks.json'), 'utf8'));
-const COGNITO_KEY = fs.readFileSync(path.join(repoDir, 'edge', 'tests', 'keys', 'cognito-test-private.pem'), 'utf8');
+const COGNITO_KEY = fs.readFileSync(path.join(repoDir, 'tests', 'kit', 'keys', 'cognito-test-private.pem'), 'utf8');
 const ISSUER = `https://cognito-idp.${CONFIG.cognito.region}.amazonaws.com/${CONFIG.cognito.user_pool_id}`;
 const CLIENT = CONFIG.cognito.app_client_ids[0];
 const GROUP_ROUTE = CONFIG.routes.find((r) => r.access === 'groups');

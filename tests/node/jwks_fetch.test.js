@@ -15,7 +15,7 @@ const { bundleDir, repoDir } = require('./helpers.js');
 const SRC = bundleDir();
 const CONFIG = JSON.parse(fs.readFileSync(path.join(SRC, 'config.json'), 'utf8'));
 const JWKS = JSON.parse(fs.readFileSync(path.join(SRC, 'jwks.json'), 'utf8'));
-const POOL_KEY = fs.readFileSync(path.join(repoDir, 'edge', 'tests', 'keys', 'cognito-test-private.pem'), 'utf8');
+const POOL_KEY = fs.readFileSync(path.join(repoDir, 'tests', 'kit', 'keys', 'cognito-test-private.pem'), 'utf8');
 const ISSUER = `https://cognito-idp.${CONFIG.cognito.region}.amazonaws.com/${CONFIG.cognito.user_pool_id}`;
 const ROUTE = CONFIG.routes.find((r) => r.access === 'groups');
 const NOW = Math.floor(Date.now() / 1000);
