@@ -31,7 +31,7 @@ function freshCopy(mutateConfig) {
   }
   const handler = require(path.join(dir, 'index.js'));
   const logs = [];
-  handler.logSink = (log) => logs.push(JSON.stringify(log));
+  handler.logSink = (line) => logs.push(line); // one JSON line, newline included
   return { handler, logs, dir };
 }
 
@@ -90,6 +90,9 @@ test('valid bearer token: request forwarded without Authorization; log line has 
   assert.strictEqual(logs.length, 1);
   const log = JSON.parse(logs[0]);
   assert.deepStrictEqual([log.decision, log.status, log.reason], ['allow', 200, 'ok']);
+  // Built as one string: exactly JSON.stringify of the fields in order, one newline.
+  assert.deepStrictEqual(Object.keys(log), ['decision', 'status', 'reason', 'detail', 'route', 'latency_us']);
+  assert.strictEqual(logs[0], `${JSON.stringify(log)}\n`);
   assert.ok(typeof log.latency_us === 'number');
   assert.ok(!logs[0].includes(token.split('.')[2].slice(0, 20)));
 });
