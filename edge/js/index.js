@@ -240,8 +240,21 @@ exports.handleAt = handleAt;
 exports.boundary = { requestOf, frame, apply };
 exports.handler = async (event) => handleAt(event, Date.now() / 1000);
 // One structured JSON line per decision (reason code, route, latency; never a credential), given
-// as the line's text (newline included) and written to stdout in one write. Replaceable for tests.
-exports.logSink = (line) => process.stdout.write(line);
+// as the line's text (newline included) and written to stdout (fd 1) in one write. Replaceable for
+// tests. `fs.writeSync` spares the first request building the `process.stdout` stream (a few ms
+// of a cold start); if fd 1 refuses (a non-blocking pipe that is full) or takes only part of the
+// line, the rest goes through `process.stdout`, which queues it.
+exports.logSink = (line) => {
+  let written = 0;
+  try {
+    written = fs.writeSync(1, line);
+  } catch (_) {
+    written = 0;
+  }
+  if (written !== line.length && written < Buffer.byteLength(line)) {
+    process.stdout.write(written === 0 ? line : Buffer.from(line).subarray(written));
+  }
+};
 
 try {
   gate = load();
