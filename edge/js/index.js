@@ -123,6 +123,36 @@ function take(n) {
 
 const FIELDS = new Set(['clientIp', 'method', 'uri', 'querystring']);
 
+// Generated responses repeat (the same 401 for every request without a credential, the same
+// page for a route): each JSON text is parsed once and answered with a fresh copy. Bounded.
+const RESPONSES = new Map();
+const RESPONSES_MAX = 64;
+
+function copy(v) {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copy(v[i]);
+    return out;
+  }
+  const out = {};
+  for (const k in v) {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: copy(v[k]), enumerable: true, writable: true, configurable: true });
+    else out[k] = copy(v[k]);
+  }
+  return out;
+}
+
+function responseOf(json) {
+  let parsed = RESPONSES.get(json);
+  if (parsed === undefined) {
+    parsed = JSON.parse(json);
+    if (RESPONSES.size >= RESPONSES_MAX) RESPONSES.clear();
+    RESPONSES.set(json, parsed);
+  }
+  return copy(parsed);
+}
+
 // Applies a verdict to `request` in place. Returns { log, response }: the log fields and the
 // CloudFront response to answer with (null: forward the request).
 function apply(verdict, request) {
@@ -139,7 +169,7 @@ function apply(verdict, request) {
     const op = meta[i];
     switch (op.charCodeAt(0)) {
       case 0x72: // r<n>: the response JSON
-        response = JSON.parse(take(op.slice(1)));
+        response = responseOf(take(op.slice(1)));
         break;
       case 0x64: // d<n>: delete the header named so
         if (request.headers !== undefined) delete request.headers[take(op.slice(1))];
