@@ -59,9 +59,10 @@ function requestOf(event) {
 
 // The frame: the fields the gate reads, concatenated, and their lengths (UTF-16 code units);
 // per read header 0 when absent, else entries + 1 followed by each entry's length. Returns
-// [bytes, lens]; the bytes are a view of `scratch`, valid until the next call.
+// [bytes, lens]; both are views of scratch buffers, valid until the next call.
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(16384);
+let lensScratch = new Uint32Array(64);
 
 function field(s) {
   if (typeof s !== 'string') throw new ShapeError('field');
@@ -69,34 +70,39 @@ function field(s) {
 }
 
 function frame(request) {
-  const lens = [];
+  // 4 fields, then per header its count and entries; grown when a header has many entries.
+  let lens = lensScratch;
+  let n = 0;
   let text = field(request.method);
-  lens.push(text.length);
+  lens[n++] = text.length;
   const uri = field(request.uri);
   text += uri;
-  lens.push(uri.length);
+  lens[n++] = uri.length;
   const query = request.querystring === undefined ? '' : field(request.querystring);
   text += query;
-  lens.push(query.length);
+  lens[n++] = query.length;
   const ip = field(request.clientIp);
   text += ip;
-  lens.push(ip.length);
+  lens[n++] = ip.length;
   const headers = request.headers;
   if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new ShapeError('headers');
   for (let i = 0; i < readHeaders.length; i++) {
     const entries = headers === undefined ? undefined : headers[readHeaders[i]];
     if (entries === undefined) {
-      lens.push(0);
+      if (n + 1 > lens.length) lens = grow(lens, n + 1);
+      lens[n++] = 0;
       continue;
     }
     if (!Array.isArray(entries)) throw new ShapeError('header');
-    lens.push(entries.length + 1);
+    // Never more than the entries that are there (their values are checked one by one below).
+    if (n + 1 + readHeaders.length + entries.length > lens.length) lens = grow(lens, n + 1 + readHeaders.length + entries.length);
+    lens[n++] = entries.length + 1;
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j];
       if (e === null || typeof e !== 'object') throw new ShapeError('header');
       const value = field(e.value);
       text += value;
-      lens.push(value.length);
+      lens[n++] = value.length;
     }
   }
   // JSON cannot carry a lone surrogate; refuse rather than let it become U+FFFD.
@@ -106,7 +112,14 @@ function frame(request) {
     scratch = new Uint8Array(text.length * 3);
     ({ written } = encoder.encodeInto(text, scratch));
   }
-  return [scratch.subarray(0, written), lens];
+  lensScratch = lens;
+  return [scratch.subarray(0, written), lens.subarray(0, n)];
+}
+
+function grow(lens, need) {
+  const bigger = new Uint32Array(Math.max(need, lens.length * 2));
+  bigger.set(lens);
+  return bigger;
 }
 
 // Reading a verdict (see edge/src/boundary.rs): its payload strings are taken in order.
@@ -268,7 +281,7 @@ function logLine(log, latencyUs) {
 exports.handleAt = handleAt;
 // The boundary's two halves, for tests and benchmarks.
 exports.boundary = { requestOf, frame, apply };
-exports.handler = async (event) => handleAt(event, Date.now() / 1000);
+exports.handler = (event) => handleAt(event, Date.now() / 1000); // handleAt's promise
 // One structured JSON line per decision (reason code, route, latency; never a credential), given
 // as the line's text (newline included) and written to stdout (fd 1) in one write. Replaceable for
 // tests. `fs.writeSync` spares the first request building the `process.stdout` stream (a few ms

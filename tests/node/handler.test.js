@@ -225,6 +225,19 @@ test('the original request object is edited in place: unread members, headers an
   assert.deepStrictEqual(rest(out), rest(before));
 });
 
+test('a read header with many entries (more than the first length table holds) is read whole', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
+  const many = Array.from({ length: 200 }, (_, i) => ({ key: 'Cookie', value: `c${i}=${i}` }));
+  const out = await handler.handleAt(event({ ...bearer(token), cookie: many }), NOW);
+  assert.strictEqual(JSON.parse(logs.at(-1)).decision, 'allow');
+  assert.deepStrictEqual(out.headers.cookie, [{ key: 'Cookie', value: many.map((c) => c.value).join('; ') }]);
+  // And the next, ordinary request still frames correctly.
+  const again = await handler.handleAt(event(bearer(token)), NOW);
+  assert.strictEqual(again.headers.authorization, undefined);
+  assert.strictEqual(JSON.parse(logs.at(-1)).decision, 'allow');
+});
+
 test('every entry of a read header is seen: two Authorization entries are refused', async () => {
   const { handler, logs } = freshCopy();
   const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
