@@ -59,9 +59,10 @@ function requestOf(event) {
 
 // The frame: the fields the gate reads, concatenated, and their lengths (UTF-16 code units);
 // per read header 0 when absent, else entries + 1 followed by each entry's length. Returns
-// [bytes, lens]; the bytes are a view of `scratch`, valid until the next call.
+// [bytes, lens]; both are views of scratch buffers, valid until the next call.
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(16384);
+let lensScratch = new Uint32Array(64);
 
 function field(s) {
   if (typeof s !== 'string') throw new ShapeError('field');
@@ -69,34 +70,39 @@ function field(s) {
 }
 
 function frame(request) {
-  const lens = [];
+  // 4 fields, then per header its count and entries; grown when a header has many entries.
+  let lens = lensScratch;
+  let n = 0;
   let text = field(request.method);
-  lens.push(text.length);
+  lens[n++] = text.length;
   const uri = field(request.uri);
   text += uri;
-  lens.push(uri.length);
+  lens[n++] = uri.length;
   const query = request.querystring === undefined ? '' : field(request.querystring);
   text += query;
-  lens.push(query.length);
+  lens[n++] = query.length;
   const ip = field(request.clientIp);
   text += ip;
-  lens.push(ip.length);
+  lens[n++] = ip.length;
   const headers = request.headers;
   if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new ShapeError('headers');
   for (let i = 0; i < readHeaders.length; i++) {
     const entries = headers === undefined ? undefined : headers[readHeaders[i]];
     if (entries === undefined) {
-      lens.push(0);
+      if (n + 1 > lens.length) lens = grow(lens, n + 1);
+      lens[n++] = 0;
       continue;
     }
     if (!Array.isArray(entries)) throw new ShapeError('header');
-    lens.push(entries.length + 1);
+    // Never more than the entries that are there (their values are checked one by one below).
+    if (n + 1 + readHeaders.length + entries.length > lens.length) lens = grow(lens, n + 1 + readHeaders.length + entries.length);
+    lens[n++] = entries.length + 1;
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j];
       if (e === null || typeof e !== 'object') throw new ShapeError('header');
       const value = field(e.value);
       text += value;
-      lens.push(value.length);
+      lens[n++] = value.length;
     }
   }
   // JSON cannot carry a lone surrogate; refuse rather than let it become U+FFFD.
@@ -106,7 +112,14 @@ function frame(request) {
     scratch = new Uint8Array(text.length * 3);
     ({ written } = encoder.encodeInto(text, scratch));
   }
-  return [scratch.subarray(0, written), lens];
+  lensScratch = lens;
+  return [scratch.subarray(0, written), lens.subarray(0, n)];
+}
+
+function grow(lens, need) {
+  const bigger = new Uint32Array(Math.max(need, lens.length * 2));
+  bigger.set(lens);
+  return bigger;
 }
 
 // Reading a verdict (see edge/src/boundary.rs): its payload strings are taken in order.
@@ -122,6 +135,36 @@ function take(n) {
 }
 
 const FIELDS = new Set(['clientIp', 'method', 'uri', 'querystring']);
+
+// Generated responses repeat (the same 401 for every request without a credential, the same
+// page for a route): each JSON text is parsed once and answered with a fresh copy. Bounded.
+const RESPONSES = new Map();
+const RESPONSES_MAX = 64;
+
+function copy(v) {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copy(v[i]);
+    return out;
+  }
+  const out = {};
+  for (const k in v) {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: copy(v[k]), enumerable: true, writable: true, configurable: true });
+    else out[k] = copy(v[k]);
+  }
+  return out;
+}
+
+function responseOf(json) {
+  let parsed = RESPONSES.get(json);
+  if (parsed === undefined) {
+    parsed = JSON.parse(json);
+    if (RESPONSES.size >= RESPONSES_MAX) RESPONSES.clear();
+    RESPONSES.set(json, parsed);
+  }
+  return copy(parsed);
+}
 
 // Applies a verdict to `request` in place. Returns { log, response }: the log fields and the
 // CloudFront response to answer with (null: forward the request).
@@ -139,7 +182,7 @@ function apply(verdict, request) {
     const op = meta[i];
     switch (op.charCodeAt(0)) {
       case 0x72: // r<n>: the response JSON
-        response = JSON.parse(take(op.slice(1)));
+        response = responseOf(take(op.slice(1)));
         break;
       case 0x64: // d<n>: delete the header named so
         if (request.headers !== undefined) delete request.headers[take(op.slice(1))];
@@ -218,18 +261,43 @@ async function handleAt(event, nowSecs) {
     log = { decision: 'deny', status: 503, reason: 'unavailable', detail, route: null };
     result = UNAVAILABLE;
   }
-  log.latency_us = Math.round((performance.now() - started) * 1000) / 1000;
-  exports.logSink(log);
+  exports.logSink(logLine(log, Math.round((performance.now() - started) * 1000) / 1000));
   return result;
+}
+
+// A JSON string literal; the log fields are static identifiers and a validated route prefix, so
+// the escape is almost never needed.
+const UNSAFE = /["\\\u0000-\u001f\u007f-\uffff]/;
+const quoted = (s) => (UNSAFE.test(s) ? JSON.stringify(s) : `"${s}"`);
+
+// The log line, built once: the same JSON (same fields, same order) as JSON.stringify of
+// { decision, status, reason, detail, route, latency_us }, with its newline.
+function logLine(log, latencyUs) {
+  const route = log.route === null ? 'null' : quoted(log.route);
+  const status = Number.isFinite(log.status) ? log.status : null;
+  return `{"decision":${quoted(log.decision)},"status":${status},"reason":${quoted(log.reason)},"detail":${quoted(log.detail)},"route":${route},"latency_us":${latencyUs}}\n`;
 }
 
 exports.handleAt = handleAt;
 // The boundary's two halves, for tests and benchmarks.
 exports.boundary = { requestOf, frame, apply };
-exports.handler = async (event) => handleAt(event, Date.now() / 1000);
-// One structured JSON line per decision (reason code, route, latency; never a credential).
-// Replaceable for tests and benchmarks.
-exports.logSink = (log) => console.log(JSON.stringify(log));
+exports.handler = (event) => handleAt(event, Date.now() / 1000); // handleAt's promise
+// One structured JSON line per decision (reason code, route, latency; never a credential), given
+// as the line's text (newline included) and written to stdout (fd 1) in one write. Replaceable for
+// tests. `fs.writeSync` spares the first request building the `process.stdout` stream (a few ms
+// of a cold start); if fd 1 refuses (a non-blocking pipe that is full) or takes only part of the
+// line, the rest goes through `process.stdout`, which queues it.
+exports.logSink = (line) => {
+  let written = 0;
+  try {
+    written = fs.writeSync(1, line);
+  } catch (_) {
+    written = 0;
+  }
+  if (written !== line.length && written < Buffer.byteLength(line)) {
+    process.stdout.write(written === 0 ? line : Buffer.from(line).subarray(written));
+  }
+};
 
 try {
   gate = load();

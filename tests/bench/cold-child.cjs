@@ -1,12 +1,13 @@
 'use strict';
-// One cold start, in a fresh `node` process spawned by bench.mjs. Prints one JSON line.
+// One cold start, in a fresh `node` process spawned by bench.mjs. Writes one JSON line to fd 3.
 //
 //   node cold-child.cjs handler     <module> <event.json>   import + init, then the first event
 //   node cold-child.cjs egsteps     <module> <event.json>   edgegate's init, step by step
 //   node cold-child.cjs wasmcompile <module> <event.json>   read + new WebAssembly.Module only
 //
-// The event file is read before the clock starts; logging is switched off (edgegate's logSink
-// replaced right after import; the anchors log nothing by default).
+// The event file is read before the clock starts. Logging is as deployed: each handler logs what
+// it logs by default (edgegate one JSON line per decision) to stdout, which bench.mjs redirects to
+// a file (build/cold-log.jsonl), as the Lambda runtime captures a function's stdout.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -22,7 +23,6 @@ async function main() {
     const t0 = ns();
     const h = require(mod);
     const t1 = ns();
-    if (typeof h.logSink === 'function') h.logSink = () => {};
     const res = await h.handler(event);
     const t2 = ns();
     return { init: us(t0, t1), first: us(t1, t2), total: us(t0, t2), boot: bootUs, verdict: verdict(res) };
@@ -39,7 +39,6 @@ async function main() {
       // reading config.json/jwks.json and `new Gate` (config validation + JWKS parse).
       const h = require(mod);
       const t3 = ns();
-      h.logSink = () => {};
       const res = await h.handler(event);
       const t4 = ns();
       return {
@@ -70,7 +69,7 @@ async function main() {
 }
 
 main().then(
-  (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+  (r) => fs.writeSync(3, JSON.stringify(r) + '\n'),
   (err) => {
     process.stderr.write(String(err && err.stack) + '\n');
     process.exit(1);

@@ -12,7 +12,7 @@ const { bundleDir, repoDir } = require('./helpers.js');
 
 const handler = require(path.join(bundleDir(), 'index.js'));
 let lastLog = null;
-handler.logSink = (log) => { lastLog = log; };
+handler.logSink = (line) => { lastLog = JSON.parse(line); };
 
 const casesDir = path.join(repoDir, 'tests', 'corpus', 'cases');
 const cases = fs.readdirSync(casesDir).filter((f) => f.endsWith('.json')).sort()

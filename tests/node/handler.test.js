@@ -31,7 +31,7 @@ function freshCopy(mutateConfig) {
   }
   const handler = require(path.join(dir, 'index.js'));
   const logs = [];
-  handler.logSink = (log) => logs.push(JSON.stringify(log));
+  handler.logSink = (line) => logs.push(line); // one JSON line, newline included
   return { handler, logs, dir };
 }
 
@@ -90,6 +90,9 @@ test('valid bearer token: request forwarded without Authorization; log line has 
   assert.strictEqual(logs.length, 1);
   const log = JSON.parse(logs[0]);
   assert.deepStrictEqual([log.decision, log.status, log.reason], ['allow', 200, 'ok']);
+  // Built as one string: exactly JSON.stringify of the fields in order, one newline.
+  assert.deepStrictEqual(Object.keys(log), ['decision', 'status', 'reason', 'detail', 'route', 'latency_us']);
+  assert.strictEqual(logs[0], `${JSON.stringify(log)}\n`);
   assert.ok(typeof log.latency_us === 'number');
   assert.ok(!logs[0].includes(token.split('.')[2].slice(0, 20)));
 });
@@ -220,6 +223,19 @@ test('the original request object is edited in place: unread members, headers an
   assert.deepStrictEqual(out.headers.cookie, [{ key: 'Cookie', value: 'a=1; b=é😀' }]);
   const rest = (r) => { const c = structuredClone(r); delete c.headers.authorization; delete c.headers.cookie; return c; };
   assert.deepStrictEqual(rest(out), rest(before));
+});
+
+test('a read header with many entries (more than the first length table holds) is read whole', async () => {
+  const { handler, logs } = freshCopy();
+  const token = jwt(COGNITO_KEY, JWKS.keys[0].kid, claims());
+  const many = Array.from({ length: 200 }, (_, i) => ({ key: 'Cookie', value: `c${i}=${i}` }));
+  const out = await handler.handleAt(event({ ...bearer(token), cookie: many }), NOW);
+  assert.strictEqual(JSON.parse(logs.at(-1)).decision, 'allow');
+  assert.deepStrictEqual(out.headers.cookie, [{ key: 'Cookie', value: many.map((c) => c.value).join('; ') }]);
+  // And the next, ordinary request still frames correctly.
+  const again = await handler.handleAt(event(bearer(token)), NOW);
+  assert.strictEqual(again.headers.authorization, undefined);
+  assert.strictEqual(JSON.parse(logs.at(-1)).decision, 'allow');
 });
 
 test('every entry of a read header is seen: two Authorization entries are refused', async () => {
