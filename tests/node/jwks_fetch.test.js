@@ -30,7 +30,7 @@ function bundleFetchingFrom(url) {
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
   const handler = require(path.join(dir, 'index.js'));
   const logs = [];
-  handler.logSink = (log) => logs.push(log);
+  handler.logSink = (line) => logs.push(JSON.parse(line)); // one JSON line per decision
   return { handler, logs };
 }
 
