@@ -40,24 +40,14 @@ pub(super) fn amplify_token<'a>(
     };
     for client_id in client_ids {
         let last_name = format!("{AMPLIFY_COOKIE_PREFIX}{client_id}.LastAuthUser");
-        let users: Vec<&str> = jar
-            .pairs()
-            .iter()
-            .filter(|(n, _)| path::percent_decode_utf8(n).as_deref() == Some(last_name.as_str()))
-            .map(|(_, v)| v.as_str())
-            .collect();
+        let users = values_named(jar, &last_name);
         let user = match users.as_slice() {
             [] => continue,
             [one] => path::percent_decode_utf8(one).ok_or(Detail::AmplifyMalformed)?,
             _ => return Err(Detail::AmplifyDuplicateCookies),
         };
         let token_name = format!("{AMPLIFY_COOKIE_PREFIX}{client_id}.{user}.{kind}");
-        let tokens: Vec<&str> = jar
-            .pairs()
-            .iter()
-            .filter(|(n, _)| path::percent_decode_utf8(n).as_deref() == Some(token_name.as_str()))
-            .map(|(_, v)| v.as_str())
-            .collect();
+        let tokens = values_named(jar, &token_name);
         let token = match tokens.as_slice() {
             [one] => *one,
             [] => return Err(Detail::AmplifyTokenMissing),
@@ -69,6 +59,16 @@ pub(super) fn amplify_token<'a>(
         found = Some(AmplifyToken { token, client_id });
     }
     found.ok_or(Detail::AmplifyNoUser)
+}
+
+/// The values of every cookie whose percent-decoded name is `name` (Amplify percent-encodes
+/// the user name inside cookie names), in header order.
+fn values_named<'a>(jar: &'a CookieJar, name: &str) -> Vec<&'a str> {
+    jar.pairs()
+        .iter()
+        .filter(|(n, _)| path::percent_decode_utf8(n).as_deref() == Some(name))
+        .map(|(_, v)| v.as_str())
+        .collect()
 }
 
 /// Verifies a Cognito JWT against the user pool's JWKS and validation rules; a cached
