@@ -6,8 +6,11 @@
 //!   never pass silently without their stand-ins.
 //! - [`edgegate_bin`]: the `edgegate` binary, built (or found up to date) by cargo on first use.
 //! - [`viewer_request`]: a URL split the way CloudFront hands it to a viewer-request trigger.
+//! - [`fault_proxy`]: an HTTP proxy that injects S3 errors and dropped connections.
 //! - small helpers: [`TempDir`], [`now`], [`flip_char`], [`query_params`], [`jwt_part`].
 #![allow(clippy::missing_panics_doc)] // reason: test support; panicking is how it fails a test.
+
+pub mod fault_proxy;
 
 use edgegate_edge::event::{HeaderEntry, Headers, ViewerRequest};
 use edgegate_keys::UnixTime;

@@ -12,6 +12,7 @@
 #![allow(clippy::missing_panics_doc)] // reason: tests fail by panicking.
 
 use base64::Engine as _;
+use edgegate_e2e::fault_proxy::{Fault, FaultProxy, Rule, S3Call, Seen};
 use edgegate_e2e::{edgegate, run_json, test_key, TempDir, START_HINT};
 use serde_json::{json, Value};
 use sha2::Digest as _;
@@ -1315,4 +1316,319 @@ fn s3s_killed_mid_publish_then_rerun_completes_with_no_early_manifest() {
         let entry = entries.iter().find(|e| e["path"] == path.as_str()).unwrap();
         assert_eq!(entry["sha256"], want, "{path} manifest");
     }
+}
+
+/// s3s-fs behind the fault proxy: `via` goes through the proxy (for `edgegate`), `direct`
+/// reaches s3s-fs itself (for setup and for reading back with boto3).
+struct Faulty {
+    _server: OwnS3s,
+    _data: TempDir,
+    proxy: FaultProxy,
+    direct: Server,
+    via: Server,
+}
+
+impl Faulty {
+    fn start(tag: &str) -> Faulty {
+        let shared = s3s();
+        let (ak, sk) = (shared.access_key.clone(), shared.secret_key.clone());
+        let data = TempDir::new(tag);
+        let server = OwnS3s::start(data.path(), None, &ak, &sk);
+        let proxy = FaultProxy::start(&format!("127.0.0.1:{}", server.port), Vec::new());
+        let direct = Server {
+            endpoint: server.endpoint.clone(),
+            access_key: ak.clone(),
+            secret_key: sk.clone(),
+            data: Some(data.path().to_path_buf()),
+        };
+        let via = Server {
+            endpoint: proxy.endpoint(),
+            ..direct.clone()
+        };
+        Faulty {
+            _server: server,
+            _data: data,
+            proxy,
+            direct,
+            via,
+        }
+    }
+
+    /// The stored bytes of `key` in `bucket` (s3s-fs keeps objects as plain files).
+    fn stored(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        let data = self.direct.data.as_ref().unwrap();
+        std::fs::read(data.join(bucket).join(key)).ok()
+    }
+
+    /// Every file of `contents` is stored under `releases/<version>/` with the same SHA-256,
+    /// its metadata and manifest entry agree.
+    fn assert_release(&self, bucket: &str, version: &str, contents: &[(String, Vec<u8>)]) {
+        let manifest: Value = serde_json::from_slice(
+            &self
+                .stored(bucket, &format!("releases/{version}/manifest.json"))
+                .unwrap_or_else(|| panic!("no manifest for {version}")),
+        )
+        .unwrap();
+        let entries = manifest["files"].as_array().unwrap();
+        assert_eq!(entries.len(), contents.len(), "{manifest}");
+        let keys: Vec<String> = contents
+            .iter()
+            .map(|(p, _)| format!("releases/{version}/{p}"))
+            .collect();
+        let inspected = self.direct.inspect(bucket, &keys);
+        for (((path, content), key), (head, _)) in contents.iter().zip(&keys).zip(&inspected) {
+            let want = sha256_hex(content);
+            let stored = self
+                .stored(bucket, key)
+                .unwrap_or_else(|| panic!("{key} missing"));
+            assert_eq!(sha256_hex(&stored), want, "{key} on disk");
+            assert_eq!(head["metadata"]["sha256"], want, "{key} metadata");
+            let entry = entries.iter().find(|e| e["path"] == path.as_str()).unwrap();
+            assert_eq!(entry["sha256"], want, "{key} manifest");
+        }
+    }
+
+    fn channel_version(&self, bucket: &str, channel: &str) -> Option<String> {
+        let bytes = self.stored(bucket, &format!("releases/channels/{channel}.json"))?;
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        v["version"].as_str().map(str::to_string)
+    }
+}
+
+fn rule(call: S3Call, path: &str, part: Option<u32>, fault: Fault, times: Option<u32>) -> Rule {
+    Rule {
+        call,
+        path_contains: path.to_string(),
+        part_number: part,
+        fault,
+        times,
+    }
+}
+
+/// A release: one multipart file (40 MiB: 5 parts of 8 MiB) and small files.
+fn fault_release(seed: u64) -> Vec<(String, Vec<u8>)> {
+    let mut contents: Vec<(String, Vec<u8>)> = vec![
+        ("big.bin".into(), noise(seed, 40 * MIB)),
+        ("a.txt".into(), b"alpha".to_vec()),
+        ("b/c.json".into(), b"{\"c\":1}".to_vec()),
+    ];
+    for i in 0..8u64 {
+        contents.push((
+            format!("small/{i:03}.bin"),
+            noise(seed * 100 + i, 64 * 1024),
+        ));
+    }
+    contents
+}
+
+fn release_tree(tag: &str, contents: &[(String, Vec<u8>)]) -> TempDir {
+    let refs: Vec<(&str, &[u8])> = contents
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    tree(tag, &refs)
+}
+
+fn publish_args<'a>(dir: &'a str, version: &'a str, bucket: &'a str) -> Vec<&'a str> {
+    vec![
+        "publish",
+        dir,
+        "--release",
+        version,
+        "--channel",
+        "stable",
+        "--bucket",
+        bucket,
+        "--concurrency",
+        "3",
+        "--output",
+        "json",
+    ]
+}
+
+/// Item 5 of the hardening issue: S3 answers 500/503, connections drop before a request is
+/// forwarded, and answers are lost after a request took effect, once each, on every call a
+/// publish makes (PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload, the
+/// manifest and the channel pointer). The SDK's retries carry the publish through: every byte
+/// stored is the byte published, and every injected fault was followed by a retry.
+#[test]
+fn s3_errors_and_dropped_connections_once_each_are_retried_and_nothing_is_lost() {
+    let f = Faulty::start("pub-faults-once");
+    let bucket = f.direct.bucket("faults");
+    let contents = fault_release(11);
+    let dir = release_tree("pub-faults-once", &contents);
+    let once = Some(1);
+    let rel = "/releases/1.0.0/";
+    let rules = vec![
+        rule(
+            S3Call::PutObject,
+            &format!("{rel}a.txt"),
+            None,
+            Fault::Status(503, "SlowDown"),
+            once,
+        ),
+        rule(
+            S3Call::PutObject,
+            &format!("{rel}b/c.json"),
+            None,
+            Fault::Status(500, "InternalError"),
+            once,
+        ),
+        rule(
+            S3Call::PutObject,
+            &format!("{rel}small/003.bin"),
+            None,
+            Fault::DropBeforeForward,
+            once,
+        ),
+        rule(
+            S3Call::PutObject,
+            &format!("{rel}small/004.bin"),
+            None,
+            Fault::DropAnswer,
+            once,
+        ),
+        rule(
+            S3Call::CreateMultipartUpload,
+            &format!("{rel}big.bin"),
+            None,
+            Fault::Status(503, "SlowDown"),
+            once,
+        ),
+        rule(
+            S3Call::UploadPart,
+            &format!("{rel}big.bin"),
+            Some(2),
+            Fault::Status(500, "InternalError"),
+            once,
+        ),
+        rule(
+            S3Call::UploadPart,
+            &format!("{rel}big.bin"),
+            Some(3),
+            Fault::DropAnswer,
+            once,
+        ),
+        rule(
+            S3Call::UploadPart,
+            &format!("{rel}big.bin"),
+            Some(4),
+            Fault::DropBeforeForward,
+            once,
+        ),
+        rule(
+            S3Call::CompleteMultipartUpload,
+            &format!("{rel}big.bin"),
+            None,
+            Fault::DropBeforeForward,
+            once,
+        ),
+        rule(
+            S3Call::PutObject,
+            &format!("{rel}manifest.json"),
+            None,
+            Fault::Status(503, "SlowDown"),
+            once,
+        ),
+        rule(
+            S3Call::PutObject,
+            "/releases/channels/stable.json",
+            None,
+            Fault::DropAnswer,
+            once,
+        ),
+    ];
+    let expected_faults = rules.len();
+    f.proxy.set_rules(rules);
+
+    let dir_s = dir_arg(&dir);
+    let report = ok_json(&f.via.run(&publish_args(&dir_s, "1.0.0", &bucket)));
+    assert_eq!(report["state"], "new", "{report}");
+    assert_eq!(report["uploaded_files"], contents.len(), "{report}");
+
+    let seen = f.proxy.seen();
+    let faulted: Vec<&Seen> = seen.iter().filter(|s| s.fault.is_some()).collect();
+    assert_eq!(
+        faulted.len(),
+        expected_faults,
+        "every fault fired once: {faulted:#?}"
+    );
+    for hit in &faulted {
+        let retried = seen
+            .iter()
+            .filter(|s| s.fault.is_none() && s.call == hit.call && s.target == hit.target)
+            .count();
+        // UploadPart targets carry the part number, so this is the same part being retried.
+        assert!(retried >= 1, "{hit:?} was never retried: {seen:#?}");
+    }
+    f.assert_release(&bucket, "1.0.0", &contents);
+    assert_eq!(
+        f.channel_version(&bucket, "stable").as_deref(),
+        Some("1.0.0")
+    );
+}
+
+/// A persistent S3 error on one file: the publish stops with one line naming the file and the
+/// S3 error code after the configured attempts; no manifest is written and the channel stays
+/// where it was. Once the fault is gone, the same command completes and moves the channel.
+#[test]
+fn persistent_s3_error_fails_in_one_line_with_no_manifest_then_rerun_completes() {
+    let f = Faulty::start("pub-faults-stuck");
+    let bucket = f.direct.bucket("stuck");
+    let first = fault_release(21);
+    let dir1 = release_tree("pub-faults-stuck-1", &first);
+    let dir1_s = dir_arg(&dir1);
+    ok_json(&f.via.run(&publish_args(&dir1_s, "1.0.0", &bucket)));
+    assert_eq!(
+        f.channel_version(&bucket, "stable").as_deref(),
+        Some("1.0.0")
+    );
+
+    let second = fault_release(22);
+    let dir2 = release_tree("pub-faults-stuck-2", &second);
+    let dir2_s = dir_arg(&dir2);
+    let stuck = "/releases/1.1.0/small/002.bin";
+    f.proxy.set_rules(vec![rule(
+        S3Call::PutObject,
+        stuck,
+        None,
+        Fault::Status(503, "SlowDown"),
+        None,
+    )]);
+    let mut cmd = f.via.edgegate(&publish_args(&dir2_s, "1.1.0", &bucket));
+    cmd.env("AWS_MAX_ATTEMPTS", "3");
+    let out = cmd.output().expect("run edgegate");
+    let line = failure_line(&out);
+    assert!(line.contains("small/002.bin"), "names the file: {line}");
+    assert!(line.contains("SlowDown"), "names the S3 error: {line}");
+    let attempts = f
+        .proxy
+        .seen()
+        .iter()
+        .filter(|s| s.call == S3Call::PutObject && s.target.contains(stuck))
+        .count();
+    assert_eq!(
+        attempts, 3,
+        "AWS_MAX_ATTEMPTS=3 attempts, then the publish stops"
+    );
+    assert!(
+        f.stored(&bucket, "releases/1.1.0/manifest.json").is_none(),
+        "no manifest after a failed publish"
+    );
+    assert_eq!(
+        f.channel_version(&bucket, "stable").as_deref(),
+        Some("1.0.0"),
+        "the channel did not move"
+    );
+    f.assert_release(&bucket, "1.0.0", &first);
+
+    // The fault clears: the same command completes the release and moves the channel.
+    f.proxy.set_rules(Vec::new());
+    let report = ok_json(&f.via.run(&publish_args(&dir2_s, "1.1.0", &bucket)));
+    assert_eq!(report["state"], "incomplete", "{report}");
+    f.assert_release(&bucket, "1.1.0", &second);
+    assert_eq!(
+        f.channel_version(&bucket, "stable").as_deref(),
+        Some("1.1.0")
+    );
 }
