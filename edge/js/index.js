@@ -16,12 +16,18 @@ const GLUE = path.join(__dirname, 'edgegate_edge.js');
 const JWKS_COOLDOWN_MS = 10000;
 const JWKS_TIMEOUT_MS = 1500;
 const JWKS_MAX_BYTES = 65536;
+// Keys added by a refetch are dropped this long (seconds) after the first of them was added: the
+// gate is rebuilt from the baked config and JWKS, so a kid the pool removed stops verifying no
+// later than this, and a failing reload leaves only the baked keys (fail closed). The value is
+// jose's default JWKS cache age (catalogue FLT-04).
+const FETCHED_KEYS_MAX_AGE_S = 600;
 
 globalThis.edgegateHost = require('./host.js');
 
 let gate = null;
 let readHeaders = [];
-let lastJwksFetch = -Infinity;
+let lastJwksFetch = -Infinity; // milliseconds, on the decision clock (handleAt's nowSecs)
+let fetchedKeysAt = null; // nowSecs when this gate first gained fetched keys; null: none
 let loaded = false;
 
 // Instantiates the wasm module (afresh after a failure: a trap may leave its memory inconsistent)
@@ -218,9 +224,9 @@ function apply(verdict, request) {
 }
 
 // At most one JWKS refetch per cooldown, on an unknown kid; the baked keys stay authoritative.
-async function refreshJwks() {
+async function refreshJwks(nowSecs) {
   const url = gate.jwksUrl();
-  const now = Date.now();
+  const now = nowSecs * 1000;
   if (!url || now - lastJwksFetch < JWKS_COOLDOWN_MS) return false;
   lastJwksFetch = now;
   try {
@@ -228,7 +234,9 @@ async function refreshJwks() {
     if (!res.ok) return false;
     const text = await res.text();
     if (text.length > JWKS_MAX_BYTES) return false;
-    return gate.addJwks(text) > 0;
+    if (gate.addJwks(text) === 0) return false;
+    if (fetchedKeysAt === null) fetchedKeysAt = nowSecs;
+    return true;
   } catch (_) {
     return false;
   }
@@ -240,12 +248,15 @@ async function handleAt(event, nowSecs) {
   let log;
   let result;
   try {
-    if (gate === null) gate = load();
+    if (gate === null || (fetchedKeysAt !== null && nowSecs - fetchedKeysAt >= FETCHED_KEYS_MAX_AGE_S)) {
+      gate = load();
+      fetchedKeysAt = null;
+    }
     const request = requestOf(event);
     let [bytes, lens] = frame(request);
     let out = apply(gate.decide(bytes, lens, nowSecs), request);
     // A denial leaves the request untouched, so it can be decided again with the new keys.
-    if (out.log.detail === 'unknown_kid' && (await refreshJwks())) {
+    if (out.log.detail === 'unknown_kid' && (await refreshJwks(nowSecs))) {
       [bytes, lens] = frame(request); // the scratch buffer may have been reused meanwhile
       out = apply(gate.decide(bytes, lens, nowSecs), request);
     }

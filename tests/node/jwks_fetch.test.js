@@ -34,11 +34,11 @@ function bundleFetchingFrom(url) {
   return { handler, logs };
 }
 
-function signJwt(key, kid) {
+function signJwt(key, kid, exp = NOW + 600) {
   const b64u = (x) => Buffer.from(x).toString('base64url');
   const claims = {
     sub: 'u-1', iss: ISSUER, token_use: 'access', client_id: CONFIG.cognito.app_client_ids[0],
-    iat: NOW - 10, exp: NOW + 600, 'cognito:groups': ROUTE.groups,
+    iat: NOW - 10, exp, 'cognito:groups': ROUTE.groups,
   };
   const input = `${b64u(JSON.stringify({ kid, alg: 'RS256' }))}.${b64u(JSON.stringify(claims))}`;
   return `${input}.${b64u(crypto.sign('sha256', Buffer.from(input), key))}`;
@@ -188,6 +188,44 @@ test('a failed JWKS fetch also starts the cooldown: a kid storm makes one fetch 
     }
     assert.strictEqual(hits.count, 1, 'one fetch per cooldown, failures included');
     assert.ok(Date.now() - started < 2500);
+  } finally {
+    close();
+  }
+});
+
+test('keys added by a refetch are dropped after 600 s: a rotated-out kid stops verifying, a failing reload fails closed (FLT-04)', async () => {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  let phase = 'up';
+  const { hits, close, url } = await serve((req, res) => {
+    if (phase === 'down') { res.writeHead(503); res.end('busy'); return; }
+    json(res, 200, { keys: phase === 'rotated' ? [] : [rsaJwk(publicKey, 'rotating')] });
+  });
+  try {
+    const { handler, logs } = bundleFetchingFrom(url);
+    const token = signJwt(privateKey, 'rotating', NOW + 7200);
+    const at = async (t) => handler.handleAt(request(token), t);
+    assert.ok((await at(NOW)).uri, 'admitted once fetched');
+    assert.strictEqual(hits.count, 1);
+    assert.ok((await at(NOW + 599)).uri, 'kept for 599 s without another fetch');
+    assert.strictEqual(hits.count, 1);
+
+    // At 600 s the fetched key is gone; the reload fails: refused, not served from the old key.
+    phase = 'down';
+    const down = await at(NOW + 600);
+    assert.strictEqual(down.status, '401');
+    assert.strictEqual(logs.at(-1).detail, 'unknown_kid');
+    assert.strictEqual(hits.count, 2);
+
+    // The pool rotated the kid out: a later reload does not bring it back.
+    phase = 'rotated';
+    assert.strictEqual((await at(NOW + 611)).status, '401');
+    assert.strictEqual(hits.count, 3);
+
+    // The baked key admitted throughout; a kid the pool serves again is fetched again.
+    assert.ok((await handler.handleAt(request(signJwt(POOL_KEY, JWKS.keys[0].kid, NOW + 7200)), NOW + 611)).uri);
+    phase = 'up';
+    assert.ok((await at(NOW + 622)).uri, 'the kid is back in the pool: admitted after a fetch');
+    assert.strictEqual(hits.count, 4);
   } finally {
     close();
   }
