@@ -1139,11 +1139,7 @@ fn s3s_killed_mid_publish_then_rerun_completes_with_no_early_manifest() {
     for i in 0..12u64 {
         contents.push((format!("small/{i:03}.bin"), noise(100 + i, 256 * 1024)));
     }
-    let refs: Vec<(&str, &[u8])> = contents
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_slice()))
-        .collect();
-    let dir = tree("pub-fault", &refs);
+    let dir = release_tree("pub-fault", &contents);
     let release_dir = data.path().join(&bucket).join("releases/1.0.0");
     let manifest_file = release_dir.join("manifest.json");
 
