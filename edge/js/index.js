@@ -29,10 +29,12 @@ let readHeaders = [];
 let lastJwksFetch = -Infinity; // milliseconds, on the decision clock (handleAt's nowSecs)
 let fetchedKeysAt = null; // nowSecs when this gate first gained fetched keys; null: none
 let loaded = false;
+let memoHits = 0;
 
 // Instantiates the wasm module (afresh after a failure: a trap may leave its memory inconsistent)
 // and builds the gate from the baked config and JWKS.
 function load() {
+  MEMO.clear();
   if (loaded) delete require.cache[require.resolve(GLUE)];
   loaded = true;
   const glue = require(GLUE);
@@ -41,7 +43,7 @@ function load() {
   return g;
 }
 
-const UNAVAILABLE = {
+const UNAVAILABLE = deepFreeze({
   status: '503',
   statusDescription: 'Service Unavailable',
   headers: {
@@ -50,7 +52,7 @@ const UNAVAILABLE = {
     'retry-after': [{ key: 'Retry-After', value: '5' }],
   },
   body: 'unavailable\n',
-};
+});
 
 // An event that is not a single viewer request (answered 503 `event_shape`, the gate is kept).
 class ShapeError extends Error {}
@@ -63,9 +65,9 @@ function requestOf(event) {
   return request;
 }
 
-// The frame: the fields the gate reads, concatenated, and their lengths (UTF-16 code units);
-// per read header 0 when absent, else entries + 1 followed by each entry's length. Returns
-// [bytes, lens]; both are views of scratch buffers, valid until the next call.
+// The frame: the fields the gate reads, concatenated (kept in frameText), and their lengths
+// (UTF-16 code units); per read header 0 when absent, else entries + 1 followed by each entry's
+// length. Returns the lengths, a view of a scratch buffer valid until the next call.
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(16384);
 let lensScratch = new Uint32Array(64);
@@ -75,7 +77,7 @@ function field(s) {
   return s;
 }
 
-function frame(request) {
+function frameFields(request) {
   // 4 fields, then per header its count and entries; grown when a header has many entries.
   let lens = lensScratch;
   let n = 0;
@@ -111,6 +113,17 @@ function frame(request) {
       lens[n++] = value.length;
     }
   }
+  lensScratch = lens;
+  frameText = text;
+  return lens.subarray(0, n);
+}
+
+// The text of the last frame (its fields concatenated): the memo key, and what encodeFrame sends.
+let frameText = '';
+
+// The last frame's text as UTF-8 (a view of the scratch buffer, valid until the next call).
+function encodeFrame() {
+  const text = frameText;
   // JSON cannot carry a lone surrogate; refuse rather than let it become U+FFFD.
   if (!text.isWellFormed()) throw new ShapeError('utf16');
   let { read, written } = encoder.encodeInto(text, scratch);
@@ -118,8 +131,28 @@ function frame(request) {
     scratch = new Uint8Array(text.length * 3);
     ({ written } = encoder.encodeInto(text, scratch));
   }
-  lensScratch = lens;
-  return [scratch.subarray(0, written), lens.subarray(0, n)];
+  return scratch.subarray(0, written);
+}
+
+// The frame of `request`: [UTF-8 text, lengths] (see edge/src/boundary.rs).
+function frame(request) {
+  const lens = frameFields(request);
+  return [encodeFrame(), lens];
+}
+
+// Verdicts the gate marked stable (the `s` op, edge/src/boundary.rs), keyed by the exact frame:
+// its text and its length table, so a repeated request is answered without calling the gate. An
+// entry is used only inside its window (`from <= nowSecs < until`, seconds); the memo is emptied
+// whenever the gate is rebuilt (fetched keys expired, a failure), and when full. Frames longer
+// than MEMO_KEY_MAX code units are not memoised, so it holds at most about 2 MiB of keys.
+const MEMO = new Map();
+const MEMO_MAX = 256;
+const MEMO_KEY_MAX = 4096;
+
+function memoKey(lens) {
+  if (frameText.length > MEMO_KEY_MAX || lens.length > MEMO_KEY_MAX) return null;
+  // Every length and entry count is then at most MEMO_KEY_MAX: one UTF-16 code unit each.
+  return String.fromCharCode.apply(null, lens) + '\n' + frameText;
 }
 
 function grow(lens, need) {
@@ -143,38 +176,35 @@ function take(n) {
 const FIELDS = new Set(['clientIp', 'method', 'uri', 'querystring']);
 
 // Generated responses repeat (the same 401 for every request without a credential, the same
-// page for a route): each JSON text is parsed once and answered with a fresh copy. Bounded.
+// page for a route): each JSON text is parsed once, and the handler answers with that object,
+// deep-frozen, shared by every request that gets it (the Lambda runtime only serialises a
+// handler's result; a caller that tried to edit one would get a TypeError, never another
+// viewer's answer). Bounded.
 const RESPONSES = new Map();
 const RESPONSES_MAX = 64;
 
-function copy(v) {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) {
-    const out = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = copy(v[i]);
-    return out;
+function deepFreeze(v) {
+  if (typeof v === 'object' && v !== null) {
+    for (const k of Object.keys(v)) deepFreeze(v[k]);
+    Object.freeze(v);
   }
-  const out = {};
-  for (const k in v) {
-    if (k === '__proto__') Object.defineProperty(out, k, { value: copy(v[k]), enumerable: true, writable: true, configurable: true });
-    else out[k] = copy(v[k]);
-  }
-  return out;
+  return v;
 }
 
 function responseOf(json) {
   let parsed = RESPONSES.get(json);
   if (parsed === undefined) {
-    parsed = JSON.parse(json);
+    parsed = deepFreeze(JSON.parse(json));
     if (RESPONSES.size >= RESPONSES_MAX) RESPONSES.clear();
     RESPONSES.set(json, parsed);
   }
-  return copy(parsed);
+  return parsed;
 }
 
-// Applies a verdict to `request` in place. Returns { log, response }: the log fields and the
-// CloudFront response to answer with (null: forward the request).
-function apply(verdict, request) {
+// A verdict read once (see parse), replayable on any request with the same frame: the log fields
+// and the start of the log line, the response to answer with (null: forward the request), the
+// edits that make the forwarded request, and the `s` op's window ([from, until] or null).
+function parse(verdict) {
   const nl = verdict.indexOf('\n');
   if (nl < 0) throw new Error('verdict');
   const meta = verdict.slice(0, nl).split('\t');
@@ -184,6 +214,8 @@ function apply(verdict, request) {
   verdictAt = nl + 1;
   let response = null;
   let entries = null;
+  let window = null;
+  const edits = []; // [EDIT_*, name, value]
   for (let i = 5; i < meta.length; i++) {
     const op = meta[i];
     switch (op.charCodeAt(0)) {
@@ -191,13 +223,11 @@ function apply(verdict, request) {
         response = responseOf(take(op.slice(1)));
         break;
       case 0x64: // d<n>: delete the header named so
-        if (request.headers !== undefined) delete request.headers[take(op.slice(1))];
-        else take(op.slice(1));
+        edits.push([EDIT_DELETE, take(op.slice(1)), null]);
         break;
       case 0x68: // h<n>: replace the header named so with the e entries that follow
-        if (request.headers === undefined) request.headers = {};
         entries = [];
-        request.headers[take(op.slice(1))] = entries;
+        edits.push([EDIT_HEADER, take(op.slice(1)), entries]);
         break;
       case 0x65: { // e<k>:<n>: one entry (key, value); no key when k is empty
         const c = op.indexOf(':');
@@ -211,7 +241,19 @@ function apply(verdict, request) {
         const c = op.indexOf(':');
         const name = op.slice(1, c);
         if (c < 0 || !FIELDS.has(name)) throw new Error('verdict');
-        request[name] = take(op.slice(c + 1));
+        edits.push([EDIT_FIELD, name, take(op.slice(c + 1))]);
+        break;
+      }
+      case 0x73: { // s* or s<from>-<until>: the same frame gets this verdict again (memo)
+        if (op === 's*') {
+          window = [-Infinity, Infinity];
+          break;
+        }
+        const c = op.indexOf('-');
+        const a = Number(op.slice(1, c));
+        const b = Number(op.slice(c + 1));
+        if (c < 2 || !Number.isInteger(a) || !Number.isInteger(b)) throw new Error('verdict');
+        window = [a, b];
         break;
       }
       default:
@@ -220,7 +262,41 @@ function apply(verdict, request) {
   }
   if (verdictAt !== verdict.length || (log.decision === 'allow') === (response !== null)) throw new Error('verdict');
   verdictText = '';
-  return { log, response };
+  return { log, logHead: logHead(log), response, edits, window };
+}
+
+const EDIT_DELETE = 0;
+const EDIT_HEADER = 1;
+const EDIT_FIELD = 2;
+
+// Carries out a parsed verdict on `request` (in place). Returns the response to answer with (a
+// frozen object, see responseOf), or null: forward `request`, which shares nothing with the plan.
+function run(plan, request) {
+  const edits = plan.edits;
+  for (let i = 0; i < edits.length; i++) {
+    const [kind, name, value] = edits[i];
+    if (kind === EDIT_DELETE) {
+      if (request.headers !== undefined) delete request.headers[name];
+    } else if (kind === EDIT_HEADER) {
+      if (request.headers === undefined) request.headers = {};
+      const fresh = new Array(value.length);
+      for (let j = 0; j < value.length; j++) {
+        const e = value[j];
+        fresh[j] = e.key === undefined ? { value: e.value } : { key: e.key, value: e.value };
+      }
+      request.headers[name] = fresh;
+    } else {
+      request[name] = value;
+    }
+  }
+  return plan.response;
+}
+
+// Applies a verdict to `request` in place. Returns { log, response, window }: the log fields,
+// the CloudFront response to answer with (null: forward the request) and the memo window.
+function apply(verdict, request) {
+  const plan = parse(verdict);
+  return { log: plan.log, response: run(plan, request), window: plan.window };
 }
 
 // At most one JWKS refetch per cooldown, on an unknown kid; the baked keys stay authoritative.
@@ -245,7 +321,7 @@ async function refreshJwks(nowSecs) {
 // Decides `event` at `nowSecs` (seconds since the epoch). Exported for tests and benchmarks.
 async function handleAt(event, nowSecs) {
   const started = performance.now();
-  let log;
+  let head; // the log line up to its latency
   let result;
   try {
     if (gate === null || (fetchedKeysAt !== null && nowSecs - fetchedKeysAt >= FETCHED_KEYS_MAX_AGE_S)) {
@@ -253,15 +329,28 @@ async function handleAt(event, nowSecs) {
       fetchedKeysAt = null;
     }
     const request = requestOf(event);
-    let [bytes, lens] = frame(request);
-    let out = apply(gate.decide(bytes, lens, nowSecs), request);
-    // A denial leaves the request untouched, so it can be decided again with the new keys.
-    if (out.log.detail === 'unknown_kid' && (await refreshJwks(nowSecs))) {
-      [bytes, lens] = frame(request); // the scratch buffer may have been reused meanwhile
-      out = apply(gate.decide(bytes, lens, nowSecs), request);
+    let lens = frameFields(request);
+    const key = memoKey(lens);
+    const hit = key === null ? undefined : MEMO.get(key);
+    let plan;
+    if (hit !== undefined && hit.from <= nowSecs && nowSecs < hit.until) {
+      // The exact frame of a well-formed request the gate decided: nothing to check again.
+      plan = hit.plan;
+      memoHits++;
+    } else {
+      plan = parse(gate.decide(encodeFrame(), lens, nowSecs));
+      // A denial leaves the request untouched, so it can be decided again with the new keys.
+      if (plan.log.detail === 'unknown_kid' && (await refreshJwks(nowSecs))) {
+        lens = frameFields(request); // the scratch buffers may have been reused meanwhile
+        plan = parse(gate.decide(encodeFrame(), lens, nowSecs));
+      } else if (key !== null && plan.window !== null) {
+        if (MEMO.size >= MEMO_MAX) MEMO.clear();
+        MEMO.set(key, { plan, from: plan.window[0], until: plan.window[1] });
+      }
     }
-    log = out.log;
-    result = out.response === null ? request : out.response;
+    const response = run(plan, request);
+    head = plan.logHead;
+    result = response === null ? request : response;
   } catch (err) {
     let detail = 'exception';
     if (err instanceof ShapeError) detail = 'event_shape';
@@ -269,10 +358,10 @@ async function handleAt(event, nowSecs) {
       if (err instanceof WebAssembly.RuntimeError) detail = 'wasm_trap';
       gate = null; // a trap or exception: rebuild the instance for the next request
     }
-    log = { decision: 'deny', status: 503, reason: 'unavailable', detail, route: null };
+    head = logHead({ decision: 'deny', status: 503, reason: 'unavailable', detail, route: null });
     result = UNAVAILABLE;
   }
-  exports.logSink(logLine(log, Math.round((performance.now() - started) * 1000) / 1000));
+  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000}}\n`);
   return result;
 }
 
@@ -281,15 +370,18 @@ async function handleAt(event, nowSecs) {
 const UNSAFE = /["\\\u0000-\u001f\u007f-\uffff]/;
 const quoted = (s) => (UNSAFE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
-// The log line, built once: the same JSON (same fields, same order) as JSON.stringify of
-// { decision, status, reason, detail, route, latency_us }, with its newline.
-function logLine(log, latencyUs) {
+// The log line up to the value of its last field: the same JSON (same fields, same order) as
+// JSON.stringify of { decision, status, reason, detail, route, latency_us } once the latency and
+// `}` and a newline are appended. Built once per verdict (a memoised one keeps it).
+function logHead(log) {
   const route = log.route === null ? 'null' : quoted(log.route);
   const status = Number.isFinite(log.status) ? log.status : null;
-  return `{"decision":${quoted(log.decision)},"status":${status},"reason":${quoted(log.reason)},"detail":${quoted(log.detail)},"route":${route},"latency_us":${latencyUs}}\n`;
+  return `{"decision":${quoted(log.decision)},"status":${status},"reason":${quoted(log.reason)},"detail":${quoted(log.detail)},"route":${route},"latency_us":`;
 }
 
 exports.handleAt = handleAt;
+// Verdicts answered from the memo since the module loaded, and the memo's size (tests, benchmarks).
+exports.memoStats = () => ({ hits: memoHits, size: MEMO.size });
 // The boundary's two halves, for tests and benchmarks.
 exports.boundary = { requestOf, frame, apply };
 exports.handler = (event) => handleAt(event, Date.now() / 1000); // handleAt's promise

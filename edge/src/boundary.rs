@@ -40,13 +40,20 @@
 //! | `h<n>` | header name | replace the header with the `e` entries that follow (maybe none) |
 //! | `e<k>:<n>` | key, value | one entry of the last `h`; `k` empty: no `key` member |
 //! | `f<field>:<n>` | value | set the request member `field` (`uri`, `querystring`, ...) |
+//! | `s*` | | the same frame gets this same verdict at any time ([`Stability::Always`]) |
+//! | `s<from>-<until>` | | ... at any `now` (seconds) with `from <= now < until` ([`Stability::Between`]) |
+//!
+//! Without an `s` op the verdict holds for this request only ([`Stability::Never`]). The
+//! handler memoises a verdict that has one, keyed by the exact frame (`text` and `lens`), and
+//! applies it again to a later request with the same frame in its window without calling the
+//! gate; it drops the memo whenever it rebuilds the gate.
 //!
 //! An allow carries the difference between the request the gate saw and the request it
 //! forwards ([`Decision::Allow`]), so whatever the gate strips or rewrites (the `Authorization`
 //! header, the `Cookie` header, the signing query parameters) reaches the original object.
 
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
-use crate::gate::{Decision, Denial, Detail, Reason};
+use crate::gate::{Decision, Denial, Detail, Reason, Stability};
 
 /// Every request header the gate reads or rewrites (lowercase), in frame order. Headers not
 /// listed never cross the boundary and are forwarded untouched.
@@ -195,8 +202,14 @@ struct Verdict {
     payload: String,
 }
 
+/// [`utf16_len`] as a `u64` (for [`push_number`]).
+fn units(s: &str) -> u64 {
+    u64::try_from(utf16_len(s)).unwrap_or(u64::MAX)
+}
+
 /// Appends `n` in decimal (the hot path avoids `core::fmt`).
-fn push_number(out: &mut String, mut n: usize) {
+fn push_number(out: &mut String, n: impl Into<u64>) {
+    let mut n: u64 = n.into();
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -219,7 +232,7 @@ impl Verdict {
         let mut meta = String::with_capacity(96);
         meta.push_str(decision.kind());
         meta.push('\t');
-        push_number(&mut meta, usize::from(decision.status()));
+        push_number(&mut meta, decision.status());
         for field in [
             decision.reason().as_str(),
             decision.detail(),
@@ -239,18 +252,18 @@ impl Verdict {
         self.meta.push('\t');
         self.meta.push(code);
         self.meta.push_str(prefix);
-        push_number(&mut self.meta, utf16_len(value));
+        push_number(&mut self.meta, units(value));
         self.payload.push_str(value);
     }
 
     fn entry(&mut self, entry: &HeaderEntry) {
         self.meta.push_str("\te");
         if let Some(k) = &entry.key {
-            push_number(&mut self.meta, utf16_len(k));
+            push_number(&mut self.meta, units(k));
             self.payload.push_str(k);
         }
         self.meta.push(':');
-        push_number(&mut self.meta, utf16_len(&entry.value));
+        push_number(&mut self.meta, units(&entry.value));
         self.payload.push_str(&entry.value);
     }
 
@@ -261,8 +274,9 @@ impl Verdict {
     }
 }
 
-/// The verdict for `decision`, made on `sent` (the request rebuilt from the frame).
-pub fn encode_verdict(decision: &Decision, sent: &ViewerRequest) -> String {
+/// The verdict for `decision`, made on `sent` (the request rebuilt from the frame); `stable` is
+/// [`Decision::stability`] (written as the `s` op).
+pub fn encode_verdict(decision: &Decision, sent: &ViewerRequest, stable: Stability) -> String {
     let plain = |f: &str| !f.contains(['\t', '\n']);
     if !(plain(decision.detail()) && plain(decision.route().unwrap_or(""))) {
         // The log fields are static identifiers and a validated route prefix; anything else
@@ -270,6 +284,16 @@ pub fn encode_verdict(decision: &Decision, sent: &ViewerRequest) -> String {
         return unavailable(Detail::Boundary);
     }
     let mut v = Verdict::new(decision);
+    match stable {
+        Stability::Always => v.meta.push_str("\ts*"),
+        Stability::Between { from, until } => {
+            v.meta.push_str("\ts");
+            push_number(&mut v.meta, from);
+            v.meta.push('-');
+            push_number(&mut v.meta, until);
+        }
+        Stability::Never => {}
+    }
     match decision {
         Decision::Allow(forward) => {
             let out = &forward.request;
@@ -402,7 +426,7 @@ pub fn unavailable(detail: Detail) -> String {
         headers: Headers::new(),
         other: Default::default(),
     };
-    encode_verdict(&decision, &nothing)
+    encode_verdict(&decision, &nothing, Stability::Never)
 }
 
 /// A verdict as the handler reads it: the log fields and, for a deny or redirect, the response.
@@ -420,6 +444,8 @@ pub struct Applied {
     pub route: Option<String>,
     /// The generated response; `None`: forward the (edited) request.
     pub response: Option<CfResponse>,
+    /// When the same frame gets the same verdict (the `s` op; [`Stability::Never`] without).
+    pub stable: Stability,
 }
 
 /// Applies a verdict to the original `request` in place, as the Node.js handler does (the Rust
@@ -439,6 +465,7 @@ pub fn apply_verdict(verdict: &str, request: &mut ViewerRequest) -> Result<Appli
     let detail = field()?.to_string();
     let route = Some(field()?).filter(|r| !r.is_empty()).map(str::to_string);
     let mut response = None;
+    let mut stable = Stability::Never;
     let mut current: Option<String> = None;
     for op in fields {
         let mut chars = op.chars();
@@ -484,6 +511,14 @@ pub fn apply_verdict(verdict: &str, request: &mut ViewerRequest) -> Result<Appli
                     _ => return Err(BadFrame),
                 }
             }
+            's' if rest == "*" => stable = Stability::Always,
+            's' => {
+                let (from, until) = rest.split_once('-').ok_or(BadFrame)?;
+                stable = Stability::Between {
+                    from: from.parse().map_err(|_| BadFrame)?,
+                    until: until.parse().map_err(|_| BadFrame)?,
+                };
+            }
             _ => return Err(BadFrame),
         }
     }
@@ -497,6 +532,7 @@ pub fn apply_verdict(verdict: &str, request: &mut ViewerRequest) -> Result<Appli
         detail,
         route,
         response,
+        stable,
     })
 }
 

@@ -115,7 +115,8 @@ impl Gate {
             UnixTime(now),
             Some(&mut self.cache),
         );
-        boundary::encode_verdict(&decision, &request)
+        let stable = decision.stability(now, self.config.leeway_secs());
+        boundary::encode_verdict(&decision, &request, stable)
     }
 
     /// Adds the keys of a freshly fetched JWKS whose `kid`s are not already known (the baked

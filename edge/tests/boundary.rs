@@ -11,7 +11,7 @@ use edgegate_edge::boundary::{
     READ_HEADERS,
 };
 use edgegate_edge::event::{HeaderEntry, ViewerRequest};
-use edgegate_edge::gate::{Detail, ForwardRequest, Identity};
+use edgegate_edge::gate::{Detail, ForwardRequest, Identity, Stability};
 use edgegate_edge::ViewerRequestEvent;
 use edgegate_edge::{decide_cached, ConfigDocument, Decision, GateConfig, VerifiedCache};
 use edgegate_keys::{Jwks, RingVerifier, UnixTime};
@@ -63,7 +63,7 @@ fn through_boundary(
     let (text, lens) = frame_of(original);
     let sent = request_from_frame(&text, &lens).expect("a frame of a request decodes");
     let decision = decide_cached(&sent, cfg, &RingVerifier, UnixTime(now), Some(cache));
-    let verdict = encode_verdict(&decision, &sent);
+    let verdict = encode_verdict(&decision, &sent, decision.stability(now, cfg.leeway_secs()));
     let mut edited = original.clone();
     let applied = apply_verdict(&verdict, &mut edited).expect("a verdict applies");
     (applied, edited)
@@ -106,6 +106,76 @@ fn assert_same(
             );
         }
     }
+}
+
+/// The verdict proper (no `s` op) of `req` decided at `now` by a gate with no cache.
+fn verdict_at(req: &ViewerRequest, cfg: &GateConfig, now: u64) -> String {
+    let decision = decide_cached(req, cfg, &RingVerifier, UnixTime(now), None);
+    encode_verdict(&decision, req, Stability::Never)
+}
+
+/// The handler answers a repeated frame from its memo for as long as the verdict's `s` op says:
+/// on every corpus case, the gate gives that same verdict at every time of the window, and the
+/// window of a verified credential ends exactly when the credential expires.
+#[test]
+fn a_stable_verdict_is_the_gates_verdict_throughout_its_window_and_not_after() {
+    let cfg = corpus_config();
+    let (mut always, mut between, mut never) = (0, 0, 0);
+    for (name, now, original) in corpus_requests() {
+        let (text, lens) = frame_of(&original);
+        let sent = request_from_frame(&text, &lens).unwrap();
+        let decision = decide_cached(&sent, &cfg, &RingVerifier, UnixTime(now), None);
+        let stable = decision.stability(now, cfg.leeway_secs());
+        let mut edited = sent.clone();
+        let applied =
+            apply_verdict(&encode_verdict(&decision, &sent, stable), &mut edited).unwrap();
+        assert_eq!(applied.stable, stable, "{name}: the s op round-trips");
+        let verdict = verdict_at(&sent, &cfg, now);
+        match stable {
+            Stability::Always => {
+                always += 1;
+                for t in [
+                    0,
+                    1,
+                    now - 86_400,
+                    now + 1,
+                    now + 10 * 365 * 86_400,
+                    u64::MAX,
+                ] {
+                    assert_eq!(verdict_at(&sent, &cfg, t), verdict, "{name} at {t}");
+                }
+            }
+            Stability::Between { from, until } => {
+                between += 1;
+                assert_eq!(from, now, "{name}");
+                assert!(
+                    until > now,
+                    "{name}: an admitted credential is not yet expired"
+                );
+                for t in [now, now + (until - now) / 2, until - 1] {
+                    assert_eq!(verdict_at(&sent, &cfg, t), verdict, "{name} at {t}");
+                }
+                let after = decide_cached(&sent, &cfg, &RingVerifier, UnixTime(until), None);
+                assert_ne!(
+                    encode_verdict(&after, &sent, Stability::Never),
+                    verdict,
+                    "{name}: the window ends when the credential expires"
+                );
+                assert_eq!(after.detail(), "expired", "{name}");
+            }
+            Stability::Never => {
+                never += 1;
+                assert!(
+                    !matches!(decision, Decision::Allow(_)),
+                    "{name}: every allow is memoisable"
+                );
+            }
+        }
+    }
+    assert!(
+        always >= 20 && between >= 10 && never >= 20,
+        "{always} {between} {never}"
+    );
 }
 
 #[test]
@@ -290,7 +360,7 @@ fn verdicts_carry_any_edit_of_the_forwarded_request() {
         identity: Identity::Anonymous,
         route: "/".into(),
     });
-    let verdict = encode_verdict(&decision, &sent);
+    let verdict = encode_verdict(&decision, &sent, Stability::Always);
     let mut edited = original.clone();
     let applied = apply_verdict(&verdict, &mut edited).unwrap();
     assert_eq!(edited, forward);
@@ -308,7 +378,11 @@ fn verdicts_carry_any_edit_of_the_forwarded_request() {
         route: "/".into(),
     });
     let mut edited = original.clone();
-    let applied = apply_verdict(&encode_verdict(&decision, &sent), &mut edited).unwrap();
+    let applied = apply_verdict(
+        &encode_verdict(&decision, &sent, Stability::Always),
+        &mut edited,
+    )
+    .unwrap();
     assert_eq!((applied.status, applied.detail.as_str()), (503, "boundary"));
     assert_eq!(edited, original);
 }
@@ -325,7 +399,11 @@ fn log_fields_that_would_break_the_meta_line_fail_closed() {
         page: None,
     });
     let mut req = Req::get("/a").build();
-    let applied = apply_verdict(&encode_verdict(&decision, &req.clone()), &mut req).unwrap();
+    let applied = apply_verdict(
+        &encode_verdict(&decision, &req.clone(), Stability::Always),
+        &mut req,
+    )
+    .unwrap();
     assert_eq!((applied.status, applied.detail.as_str()), (503, "boundary"));
 }
 

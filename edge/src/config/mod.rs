@@ -184,6 +184,14 @@ impl GateConfig {
         self.cognito.as_ref()
     }
 
+    /// The token leeway in seconds (`cognito.leeway_seconds`, default 0; 0 without `[cognito]`), as
+    /// [`crate::Decision::stability`] takes it.
+    pub fn leeway_secs(&self) -> u64 {
+        self.cognito
+            .as_ref()
+            .map_or(0, |c| c.validation.leeway_secs)
+    }
+
     /// The trusted CloudFront public keys (`[[cloudfront.trusted_keys]]`, maybe none).
     pub fn trusted_keys(&self) -> &TrustedKeys {
         &self.trusted_keys

@@ -184,6 +184,33 @@ pub struct Redirect {
     pub detail: Detail,
 }
 
+/// How long the same request gets the same decision from the same gate (config and keys).
+///
+/// [`decide`](super::decide) is pure, so a decision is a function of the request, the config,
+/// the keys and the clock. [`Decision::stability`] says when the clock cannot change it: the
+/// Node.js handler memoises such verdicts by their exact frame (see [`crate::boundary`]) and
+/// answers a repeat without calling the gate. The handler drops the memo whenever it rebuilds
+/// the gate (new keys, a failure).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stability {
+    /// The clock played no part: no credential was examined (a public route, a missing
+    /// credential, a malformed request, no route).
+    Always,
+    /// The same for every `now` with `from <= now < until` (seconds since the epoch):
+    /// a verified credential decided, and `until` is when it expires (a token's `exp` plus the
+    /// leeway, RFC 7519 §4.1.4; a signed URL's or cookies' `Expires` / `DateLessThan`).
+    /// Before `from` (the clock going back) a `nbf` or `DateGreaterThan` could refuse it.
+    Between {
+        /// The time of the decision.
+        from: u64,
+        /// The first second at which the credential is expired.
+        until: u64,
+    },
+    /// Not memoisable: a credential failed verification (a JWKS refetch could change an
+    /// `unknown_kid`), or the decision is one the handler must always ask the gate for.
+    Never,
+}
+
 /// What the gate decided.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
@@ -260,6 +287,48 @@ impl Decision {
             Decision::Allow(f) => Some(&f.route),
             Decision::Deny(d) => d.route.as_deref(),
             Decision::Redirect(r) => Some(&r.route),
+        }
+    }
+
+    /// When the same request gets this same decision again (see [`Stability`]); `now` is the
+    /// time it was made, `leeway_secs` the token leeway of the config (`[cognito]`, 0 without).
+    pub fn stability(&self, now: u64, leeway_secs: u64) -> Stability {
+        let of_identity = |identity: &Identity| match identity {
+            Identity::Anonymous => Stability::Always,
+            Identity::Cognito { expires_at, .. } => Stability::Between {
+                from: now,
+                until: expires_at.saturating_add(leeway_secs),
+            },
+            Identity::Signed { expires_at, .. } => Stability::Between {
+                from: now,
+                until: *expires_at,
+            },
+        };
+        let of_detail = |detail: Detail| match detail {
+            // Decided before or without any credential being verified.
+            Detail::Host
+            | Detail::Path(_)
+            | Detail::QueryBadCharacter
+            | Detail::UrlTooLarge
+            | Detail::CookieTooLarge
+            | Detail::MultipleAuthorizationHeaders
+            | Detail::MethodNotAllowed
+            | Detail::NoRoute
+            | Detail::NoCredential
+            | Detail::NoSignature
+            | Detail::AuthorizationNotBearer
+            | Detail::BearerNotAcceptedOnSignedRoute
+            | Detail::SignInLoop => Stability::Always,
+            _ => Stability::Never,
+        };
+        match self {
+            Decision::Allow(forward) => of_identity(&forward.identity),
+            Decision::Deny(denial) => match &denial.identity {
+                Some(identity) if denial.detail == Detail::NotInGroup => of_identity(identity),
+                Some(_) => Stability::Never,
+                None => of_detail(denial.detail),
+            },
+            Decision::Redirect(redirect) => of_detail(redirect.detail),
         }
     }
 

@@ -38,7 +38,7 @@ mod response;
 
 pub use decide::{decide, decide_cached, MAX_COOKIE_BYTES};
 pub use decision::{
-    Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect,
+    Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect, Stability,
 };
 pub use detail::Detail;
 pub use forward::{AMPLIFY_COOKIE_PREFIX, DEV_COOKIE_PREFIX, EDGEGATE_COOKIE_PREFIX};

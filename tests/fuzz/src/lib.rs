@@ -25,6 +25,7 @@
 
 use edgegate_edge::boundary::{self, READ_HEADERS};
 use edgegate_edge::cookies::CookieJar;
+use edgegate_edge::gate::Stability;
 use edgegate_edge::{decide, ConfigDocument, Decision, GateConfig, ViewerRequest};
 use edgegate_keys::key::{BadSignature, PublicKey, SignatureAlgorithm, SignatureVerifier};
 use edgegate_keys::{cf_base64, jwt, CustomPolicy, Jwks, RingVerifier, UnixTime};
@@ -243,9 +244,27 @@ pub fn gate_frame(data: &[u8]) {
     let verifier = Recording::default();
     let decision = decide(&req, corpus_gate(), &verifier, UnixTime(CORPUS_NOW));
     check_decision(&req, &decision, &verifier);
-    let verdict = boundary::encode_verdict(&decision, &req);
+    let stable = decision.stability(CORPUS_NOW, corpus_gate().leeway_secs());
+    let verdict = boundary::encode_verdict(&decision, &req, stable);
     let mut forwarded = req.clone();
-    boundary::apply_verdict(&verdict, &mut forwarded).expect("the gate's own verdict applies");
+    let applied =
+        boundary::apply_verdict(&verdict, &mut forwarded).expect("the gate's own verdict applies");
+    assert_eq!(applied.stable, stable);
+    // A verdict the handler may memoise is the gate's verdict at other times of its window.
+    let proper = |d: &Decision| boundary::encode_verdict(d, &req, Stability::Never);
+    let later = match stable {
+        Stability::Always => Some(CORPUS_NOW.saturating_add(10 * 365 * 86_400)),
+        Stability::Between { until, .. } => until.checked_sub(1),
+        Stability::Never => None,
+    };
+    if let Some(t) = later {
+        let again = decide(&req, corpus_gate(), &Recording::default(), UnixTime(t));
+        assert_eq!(
+            proper(&again),
+            proper(&decision),
+            "stable verdict changed at {t}"
+        );
+    }
     // A round trip through the frame gives the same request fields the gate reads.
     let (text2, lens2) = boundary::frame_of(&req);
     let again = boundary::request_from_frame(&text2, &lens2).expect("frame_of round trip");

@@ -1,0 +1,115 @@
+'use strict';
+// The handler's memo of stable verdicts (edge/js/index.js; the `s` op of edge/src/boundary.rs):
+// a repeated frame is answered without calling the gate, with exactly the gate's answer and log
+// line, only inside the verdict's window, and never for a frame that merely concatenates to the
+// same text. The native side (edge/tests/boundary.rs) proves the window against the gate.
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { bundleDir, repoDir } = require('./helpers.js');
+
+const handler = require(path.join(bundleDir(), 'index.js'));
+let lines = [];
+handler.logSink = (line) => { lines.push(line); };
+
+const casesDir = path.join(repoDir, 'tests', 'corpus', 'cases');
+const cases = fs.readdirSync(casesDir).filter((f) => f.endsWith('.json')).sort()
+  .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(casesDir, f), 'utf8')) }));
+const byFile = (prefix) => {
+  const c = cases.find((k) => k.file.startsWith(prefix));
+  if (c === undefined) throw new Error(`no corpus case ${prefix}`);
+  return c;
+};
+
+// Decides `event` at `now`: the answer, the log line without latency, whether the memo answered.
+async function decide(event, now) {
+  const before = handler.memoStats().hits;
+  lines = [];
+  const out = await handler.handleAt(structuredClone(event), now);
+  assert.strictEqual(lines.length, 1);
+  const log = JSON.parse(lines[0]);
+  delete log.latency_us;
+  return { out, log, memo: handler.memoStats().hits - before };
+}
+
+// Details decided with no credential examined, or by a verified credential: memoised.
+const STABLE = new Set([
+  'public_route', 'valid_token', 'valid_signed_url', 'valid_signed_cookies', 'not_in_group',
+  'no_credential', 'no_signature', 'no_route', 'method_not_allowed', 'host', 'query_bad_character',
+  'url_too_large', 'cookie_too_large', 'multiple_authorization_headers', 'authorization_not_bearer',
+  'bearer_not_accepted_on_signed_route', 'sign_in_loop',
+]);
+
+test('a repeated corpus request gets the same answer and log line, from the memo when stable', async () => {
+  let hits = 0;
+  let refused = 0;
+  for (const c of cases) {
+    const first = await decide(c.event, c.now);
+    const again = await decide(c.event, c.now);
+    assert.deepStrictEqual(again.out, first.out, c.name);
+    assert.deepStrictEqual(again.log, first.log, c.name);
+    if (first.log.decision === 'allow') {
+      assert.strictEqual(again.memo, 1, `${c.name}: every allow is memoised`);
+    }
+    if (!STABLE.has(first.log.detail) && !first.log.detail.startsWith('path_')) {
+      assert.strictEqual(again.memo, 0, `${c.name}: ${first.log.detail} is decided by the gate every time`);
+      refused++;
+    }
+    hits += again.memo;
+  }
+  assert.ok(hits >= 60 && refused >= 40, `memo answered ${hits}, gate kept ${refused}`);
+});
+
+test('a memoised token allow ends when the token expires, and is not used before it was made', async () => {
+  const c = byFile('001-bearer-id-token-in-group-allow');
+  const token = c.event.Records[0].cf.request.headers.authorization[0].value.split(' ')[1];
+  const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+  const leeway = 0; // tests/corpus/config.json sets none
+  // The first test memoised this frame at c.now: earlier than that, the gate decides.
+  const at = c.now - 50;
+  const first = await decide(c.event, at);
+  assert.deepStrictEqual([first.log.detail, first.memo], ['valid_token', 0]);
+  const later = await decide(c.event, exp + leeway - 0.5);
+  assert.deepStrictEqual([later.log.detail, later.memo], ['valid_token', 1]);
+  const expired = await decide(c.event, exp + leeway);
+  assert.deepStrictEqual([expired.log.detail, expired.out.status, expired.memo], ['expired', '401', 0]);
+  const earlier = await decide(c.event, at - 1);
+  assert.deepStrictEqual([earlier.log.detail, earlier.memo], ['valid_token', 0]);
+});
+
+test('a frame that concatenates to a memoised frame text is decided afresh', async () => {
+  const c = byFile('001-bearer-id-token-in-group-allow');
+  assert.strictEqual((await decide(c.event, c.now)).log.detail, 'valid_token');
+  // Move the "B" of "Bearer" to the end of the Host value: the same frame text, other lengths.
+  const shifted = structuredClone(c.event);
+  const req = shifted.Records[0].cf.request;
+  req.headers.host = [{ key: 'Host', value: `${req.headers.host[0].value}B` }];
+  req.headers.authorization[0].value = req.headers.authorization[0].value.slice(1);
+  const got = await decide(shifted, c.now);
+  assert.strictEqual(got.memo, 0);
+  assert.notStrictEqual(got.log.decision, 'allow');
+});
+
+test('a signed URL allow is memoised per viewer address and query, never across them', async () => {
+  const c = byFile('024-signed-url-canned-rsa-sha1-allow');
+  assert.strictEqual((await decide(c.event, c.now)).log.decision, 'allow');
+  const other = structuredClone(c.event);
+  other.Records[0].cf.request.clientIp = '198.51.100.7';
+  const got = await decide(other, c.now);
+  assert.deepStrictEqual([got.log.decision, got.memo], ['allow', 0]);
+  const tampered = structuredClone(c.event);
+  tampered.Records[0].cf.request.querystring += 'x';
+  const bad = await decide(tampered, c.now);
+  assert.deepStrictEqual([bad.log.decision, bad.memo], ['deny', 0]);
+});
+
+test('the memo stays bounded', async () => {
+  const c = byFile('017-missing-credential-groups-route');
+  for (let i = 0; i < 1000; i++) {
+    const e = structuredClone(c.event);
+    e.Records[0].cf.request.uri = `/releases/${i}/x`;
+    await handler.handleAt(e, c.now);
+  }
+  assert.ok(handler.memoStats().size <= 256, `size ${handler.memoStats().size}`);
+});
