@@ -148,6 +148,12 @@ const idCookieEvent = (i, t) => {
   return cfEvent(i, { cookie: h1('Cookie', `${base}.${t.user}.idToken=${t.token}; ${base}.LastAuthUser=${t.user}`) });
 };
 const cfCookieEvent = (i, c) => cfEvent(i, { cookie: h1('Cookie', c) });
+// `ev` for a URL no other request of the run uses (the memo is keyed by the whole request).
+let spreadSerial = 0;
+const spreadEvent = (ev, i) => {
+  ev.Records[0].cf.request.uri = `/releases/v1.4.2/part-${i}-${spreadSerial++}.bin`;
+  return ev;
+};
 
 // ---- handlers --------------------------------------------------------------------------------
 const NAMES = ['edgegate', 'anchor', 'cae'];
@@ -174,6 +180,16 @@ function kinds(creds) {
     repeated: {
       title: 'repeated bearer token', expect: 'allow',
       ev: { edgegate: (i) => bearerEvent(i, hot), anchor: (i) => bearerEvent(i, hot), cae: (i) => idCookieEvent(i, hot) },
+    },
+    // The same token for a new URL every request: the handler's memo of whole frames never
+    // hits, so this is the gate's verified-credential cache (a download of many files).
+    spread: {
+      title: 'repeated bearer token, a new URL each request', expect: 'allow',
+      ev: {
+        edgegate: (i) => spreadEvent(bearerEvent(i, hot), i),
+        anchor: (i) => spreadEvent(bearerEvent(i, hot), i),
+        cae: (i) => spreadEvent(idCookieEvent(i, hot), i),
+      },
     },
     cookie: {
       title: 'signed cookie (cae: repeated ID-token cookie)', expect: 'allow',
@@ -254,7 +270,7 @@ async function agreement(handlers, K) {
 async function warmRun(handlers, K) {
   const samples = {};
   let errors = 0;
-  const plan = [['first', CFG.first], ['repeated', CFG.repeat], ['cookie', CFG.repeat], ['deny', CFG.deny], ['none', CFG.none]];
+  const plan = [['first', CFG.first], ['repeated', CFG.repeat], ['spread', CFG.repeat], ['cookie', CFG.repeat], ['deny', CFG.deny], ['none', CFG.none]];
   for (const [kind, count] of plan) {
     const k = K[kind];
     const names = NAMES.filter((n) => k.ev[n]);
@@ -568,7 +584,7 @@ async function main() {
   const { samples, errors } = await warmRun(handlers, K);
   const S = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
   const rows = [];
-  for (const kind of ['first', 'repeated', 'cookie', 'deny', 'none']) {
+  for (const kind of ['first', 'repeated', 'spread', 'cookie', 'deny', 'none']) {
     for (const n of NAMES) {
       const st = S[`${kind}/${n}`];
       if (!st) { rows.push([`${kind}`, LABEL[n], 'n/a', '', '', '', '', '']); continue; }
@@ -577,11 +593,19 @@ async function main() {
     }
   }
   say(table(['kind', 'handler', 'n', 'p50', 'p90', 'p99', 'mean', 'anchor p50 / p50'], rows));
-  say('kinds: first = each of the first-seen tokens used once per handler; repeated = one token again and again;');
+  say('kinds: first = each of the first-seen tokens used once per handler; repeated = one token again and again (50 URLs in turn);');
+  say('       spread = that token for a URL no other request used (edgegate: its memo of whole requests misses, the verified-token cache answers);');
   say('       cookie = edgegate: CloudFront signed cookies (custom policy /releases/*, ECDSA P-256 SHA-256), cognito-at-edge: repeated ID-token cookie, aws-jwt-verify: n/a (ratio vs its repeated-token p50);');
   say('       deny = one token with a flipped signature byte (edgegate/aws-jwt-verify 401, cognito-at-edge 302 to the hosted UI);');
   say('       none = no credential at all (edgegate/aws-jwt-verify 401, cognito-at-edge 302).');
   say('       cognito-at-edge always gets the same token in its cookie instead of the Authorization header.');
+  {
+    const eg = require(B(META.edgegate));
+    if (typeof eg.memoStats === 'function') {
+      const m = eg.memoStats();
+      say(`       edgegate's memo of stable verdicts answered ${m.hits.toLocaleString('en')} requests of this process (warm-up included); ${m.size} entries at the end.`);
+    }
+  }
   if (errors) say(`WARNING: ${errors} unexpected verdicts during the warm run`);
 
   if (QUICK) {
@@ -674,6 +698,7 @@ async function main() {
   const A = (k) => S[`${k}/anchor`].p50;
   const E = (k) => S[`${k}/edgegate`].p50;
   tg.push(['repeated valid bearer token (cached)', `${f1(E('repeated'))} us`, `${f1(A('repeated'))} us`, '<= 1/5 of the anchor', `${(A('repeated') / E('repeated')).toFixed(2)}x`, yes(5 * E('repeated') <= A('repeated'))]);
+  tg.push(['  same, a new URL each request', `${f1(E('spread'))} us`, `${f1(A('spread'))} us`, '(not a target)', `${(A('spread') / E('spread')).toFixed(2)}x`, '']);
   tg.push(['no credential (401)', `${f1(E('none'))} us`, `${f1(A('none'))} us`, '<= 2 us', '', yes(E('none') <= 2)]);
   tg.push(['tampered token (401, verify fails)', `${f1(E('deny'))} us`, `${f1(A('deny'))} us`, '<= the anchor', `${(A('deny') / E('deny')).toFixed(2)}x`, yes(E('deny') <= A('deny'))]);
   if (cold) {
