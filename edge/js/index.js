@@ -90,6 +90,7 @@ function frameFields(request) {
   text += query;
   lens[n++] = query.length;
   const ip = field(request.clientIp);
+  keyText = text; // the memo key leaves the viewer address out (see memoKey)
   text += ip;
   lens[n++] = ip.length;
   const headers = request.headers;
@@ -110,16 +111,21 @@ function frameFields(request) {
       if (e === null || typeof e !== 'object') throw new ShapeError('header');
       const value = field(e.value);
       text += value;
+      keyText += value;
       lens[n++] = value.length;
     }
   }
   lensScratch = lens;
   frameText = text;
+  frameIp = ip;
   return lens.subarray(0, n);
 }
 
-// The text of the last frame (its fields concatenated): the memo key, and what encodeFrame sends.
+// The last frame: its text (the fields concatenated; what encodeFrame sends), that text without
+// the viewer address (for the memo key), and the address.
 let frameText = '';
+let keyText = '';
+let frameIp = '';
 
 // The last frame's text as UTF-8 (a view of the scratch buffer, valid until the next call).
 function encodeFrame() {
@@ -140,11 +146,13 @@ function frame(request) {
   return [encodeFrame(), lens];
 }
 
-// Verdicts the gate marked stable (the `s` op, edge/src/boundary.rs), keyed by the exact frame:
-// its text and its length table, so a repeated request is answered without calling the gate. An
-// entry is used only inside its window (`from <= nowSecs < until`, seconds); the memo is emptied
-// whenever the gate is rebuilt (fetched keys expired, a failure), and when full. Frames longer
-// than MEMO_KEY_MAX code units are not memoised, so it holds at most about 2 MiB of keys.
+// Verdicts the gate marked stable (the `s` op, edge/src/boundary.rs), keyed by the exact frame
+// but for the viewer address: its length table (the address's length left out) and its text
+// without the address, so a repeated request is answered without calling the gate. An entry is
+// used only inside its window (`from <= nowSecs < until`, seconds) and, unless the gate said the
+// address played no part (`s*`), for the same address (`ip`). The memo is emptied whenever the
+// gate is rebuilt (fetched keys expired, a failure), and when full. Frames longer than
+// MEMO_KEY_MAX code units are not memoised, so it holds at most about 2 MiB of keys.
 const MEMO = new Map();
 const MEMO_MAX = 256;
 const MEMO_KEY_MAX = 4096;
@@ -152,7 +160,9 @@ const MEMO_KEY_MAX = 4096;
 function memoKey(lens) {
   if (frameText.length > MEMO_KEY_MAX || lens.length > MEMO_KEY_MAX) return null;
   // Every length and entry count is then at most MEMO_KEY_MAX: one UTF-16 code unit each.
-  return String.fromCharCode.apply(null, lens) + '\n' + frameText;
+  let key = '';
+  for (let i = 0; i < lens.length; i++) if (i !== 3) key += String.fromCharCode(lens[i]);
+  return `${key}\n${keyText}`;
 }
 
 function grow(lens, need) {
@@ -333,7 +343,7 @@ async function handleAt(event, nowSecs) {
     const key = memoKey(lens);
     const hit = key === null ? undefined : MEMO.get(key);
     let plan;
-    if (hit !== undefined && hit.from <= nowSecs && nowSecs < hit.until) {
+    if (hit !== undefined && hit.from <= nowSecs && nowSecs < hit.until && (hit.ip === null || hit.ip === frameIp)) {
       // The exact frame of a well-formed request the gate decided: nothing to check again.
       plan = hit.plan;
       memoHits++;
@@ -345,7 +355,7 @@ async function handleAt(event, nowSecs) {
         plan = parse(gate.decide(encodeFrame(), lens, nowSecs));
       } else if (key !== null && plan.window !== null) {
         if (MEMO.size >= MEMO_MAX) MEMO.clear();
-        MEMO.set(key, { plan, from: plan.window[0], until: plan.window[1] });
+        MEMO.set(key, { plan, from: plan.window[0], until: plan.window[1], ip: plan.window[0] === -Infinity ? null : frameIp });
       }
     }
     const response = run(plan, request);

@@ -40,13 +40,14 @@
 //! | `h<n>` | header name | replace the header with the `e` entries that follow (maybe none) |
 //! | `e<k>:<n>` | key, value | one entry of the last `h`; `k` empty: no `key` member |
 //! | `f<field>:<n>` | value | set the request member `field` (`uri`, `querystring`, ...) |
-//! | `s*` | | the same frame gets this same verdict at any time ([`Stability::Always`]) |
+//! | `s*` | | the same frame, from any `clientIp`, gets this same verdict at any time ([`Stability::Always`]) |
 //! | `s<from>-<until>` | | ... at any `now` (seconds) with `from <= now < until` ([`Stability::Between`]) |
 //!
 //! Without an `s` op the verdict holds for this request only ([`Stability::Never`]). The
-//! handler memoises a verdict that has one, keyed by the exact frame (`text` and `lens`), and
-//! applies it again to a later request with the same frame in its window without calling the
-//! gate; it drops the memo whenever it rebuilds the gate.
+//! handler memoises a verdict that has one, keyed by the exact frame (`text` and `lens`) but for
+//! `clientIp`, which a `Between` entry must match and an `Always` entry ignores, and applies it
+//! again to a later request with the same frame in its window without calling the gate; it
+//! drops the memo whenever it rebuilds the gate.
 //!
 //! An allow carries the difference between the request the gate saw and the request it
 //! forwards ([`Decision::Allow`]), so whatever the gate strips or rewrites (the `Authorization`

@@ -144,6 +144,15 @@ fn a_stable_verdict_is_the_gates_verdict_throughout_its_window_and_not_after() {
                 ] {
                     assert_eq!(verdict_at(&sent, &cfg, t), verdict, "{name} at {t}");
                 }
+                for ip in ["198.51.100.7", "2001:db8::1", "", "not an address"] {
+                    let mut elsewhere = sent.clone();
+                    elsewhere.client_ip = ip.to_string();
+                    assert_eq!(
+                        verdict_at(&elsewhere, &cfg, now),
+                        verdict,
+                        "{name} from {ip:?}"
+                    );
+                }
             }
             Stability::Between { from, until } => {
                 between += 1;

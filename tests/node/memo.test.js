@@ -104,6 +104,21 @@ test('a signed URL allow is memoised per viewer address and query, never across 
   assert.deepStrictEqual([bad.log.decision, bad.memo], ['deny', 0]);
 });
 
+test('a verdict that read no credential is replayed for any viewer address; a credential verdict only for its own', async () => {
+  const none = byFile('017-missing-credential-groups-route');
+  await decide(none.event, none.now);
+  const elsewhere = structuredClone(none.event);
+  elsewhere.Records[0].cf.request.clientIp = '2001:db8::99';
+  const got = await decide(elsewhere, none.now);
+  assert.deepStrictEqual([got.log.detail, got.memo], ['no_credential', 1]);
+  const token = byFile('001-bearer-id-token-in-group-allow');
+  await decide(token.event, token.now);
+  const moved = structuredClone(token.event);
+  moved.Records[0].cf.request.clientIp = '198.51.100.200';
+  const fresh = await decide(moved, token.now);
+  assert.deepStrictEqual([fresh.log.detail, fresh.memo], ['valid_token', 0]);
+});
+
 test('the memo stays bounded', async () => {
   const c = byFile('017-missing-credential-groups-route');
   for (let i = 0; i < 1000; i++) {

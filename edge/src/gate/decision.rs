@@ -193,8 +193,10 @@ pub struct Redirect {
 /// the gate (new keys, a failure).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stability {
-    /// The clock played no part: no credential was examined (a public route, a missing
-    /// credential, a malformed request, no route).
+    /// Neither the clock nor the viewer address played a part: no credential was examined (a
+    /// public route, a missing credential, a malformed request, no route). The same request
+    /// from any `clientIp` gets this verdict (only a signed URL's or cookies' `IpAddress`
+    /// condition reads the address).
     Always,
     /// The same for every `now` with `from <= now < until` (seconds since the epoch):
     /// a verified credential decided, and `until` is when it expires (a token's `exp` plus the

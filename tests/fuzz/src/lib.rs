@@ -265,6 +265,22 @@ pub fn gate_frame(data: &[u8]) {
             "stable verdict changed at {t}"
         );
     }
+    if stable == Stability::Always {
+        // ... and from any viewer address.
+        let mut elsewhere = req.clone();
+        elsewhere.client_ip = "2001:db8::7".to_string();
+        let again = decide(
+            &elsewhere,
+            corpus_gate(),
+            &Recording::default(),
+            UnixTime(CORPUS_NOW),
+        );
+        assert_eq!(
+            proper(&again),
+            proper(&decision),
+            "an always-stable verdict read the address"
+        );
+    }
     // A round trip through the frame gives the same request fields the gate reads.
     let (text2, lens2) = boundary::frame_of(&req);
     let again = boundary::request_from_frame(&text2, &lens2).expect("frame_of round trip");
