@@ -276,7 +276,7 @@ pub fn gate_frame(data: &[u8]) {
             UnixTime(CORPUS_NOW),
         );
         assert_eq!(
-            proper(&again),
+            boundary::encode_verdict(&again, &elsewhere, Stability::Never),
             proper(&decision),
             "an always-stable verdict read the address"
         );
