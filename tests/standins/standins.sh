@@ -7,8 +7,10 @@
 #                         Quick no-op when both are already up to date.
 #                         node_modules also holds cognito-local 5.3.0 (Hosted UI stand-in)
 #                         and playwright-core (drives Debian's chromium in tests/browser);
-#                         `apt-get install chromium` / `musl-tools` when /usr/bin/chromium or
-#                         /usr/bin/musl-gcc is missing (root or sudo).
+#                         `apt-get install chromium` / `musl-tools` / `minisign` when
+#                         /usr/bin/chromium, /usr/bin/musl-gcc or /usr/bin/minisign is missing
+#                         (root or sudo; minisign: the reference verifier of release
+#                         signatures, tests/tests/minisign.rs).
 #                         Also (publisher tests, benchmark): awscli into the same venv
 #                         (pinned in requirements.txt) and s3s-fs 0.14.1 into
 #                         <repo>/target/tools (`cargo install --locked`, ~5 min on 2 cores,
@@ -163,6 +165,7 @@ cmd_install() {
     install_node
     install_debian_package chromium "$CHROMIUM_BIN"
     install_debian_package musl-tools /usr/bin/musl-gcc
+    install_debian_package minisign /usr/bin/minisign
     install_s3s
     log "install done [$(elapsed "$t0")]"
 }

@@ -44,6 +44,7 @@
 
 pub mod error;
 pub mod manifest;
+pub mod minisign;
 pub mod names;
 pub mod plan;
 pub mod progress;
