@@ -967,6 +967,209 @@ fn publish_to_s3s_with_sigv4_checksums_ok() {
     assert_eq!(again["state"], "identical");
 }
 
+/// Runs Debian's `minisign` (installed by the stand-ins) in `dir`.
+fn minisign(dir: &Path, args: &[&str]) -> Output {
+    Command::new("minisign")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run minisign (tests/standins/standins.sh install installs Debian's minisign)")
+}
+
+/// `python3 -m http.server` on a free port serving `dir` (a plain static server, as a stand-in
+/// for CloudFront in front of the release): the child and the base URL.
+fn static_server(dir: &Path) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m http.server");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "http.server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// `publish --sign-key`: the signature lands beside the manifest, Debian's `minisign -V`
+/// verifies the stored manifest, `edgegate verify` accepts the release as a folder and as a URL
+/// and names what was altered; a republish without the key leaves no stale signature.
+#[test]
+fn signed_publish_is_verified_by_minisign_and_edgegate_verify_names_tampering() {
+    let s = s3s();
+    let bucket = s.bucket("signed");
+    let keys = TempDir::new("minisign-keys");
+    let gen = minisign(
+        keys.path(),
+        &["-G", "-W", "-f", "-p", "key.pub", "-s", "key.sec"],
+    );
+    assert!(gen.status.success(), "minisign -G: {}", text(&gen.stderr));
+    let public = keys.path().join("key.pub").display().to_string();
+    let secret = keys.path().join("key.sec").display().to_string();
+    let big = noise(11, 9 * MIB + 3);
+    let files: Vec<(&str, &[u8])> = vec![
+        ("app.tar.gz", &big),
+        ("docs/read me.txt", b"hello"),
+        ("checksums.txt", b"x"),
+    ];
+    let dir = tree("signed", &files);
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "publish",
+            &dir_arg(&dir),
+            "--release",
+            "1.0.0",
+            "--bucket",
+            &bucket,
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let run = |a: &[String]| s.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let report = ok_json(&run(&args(&["--sign-key", &secret, "--output", "json"])));
+    let pk = std::fs::read_to_string(&public).unwrap();
+    let key_id = pk
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        report["signature"]["key"],
+        "releases/1.0.0/manifest.json.minisig"
+    );
+    assert_eq!(report["signature"]["key_id"], key_id.as_str());
+
+    // s3s-fs keeps objects as files: the release folder as a viewer would download it.
+    let release = s.data.clone().unwrap().join(&bucket).join("releases/1.0.0");
+    let v = minisign(
+        &release,
+        &["-V", "-H", "-p", &public, "-m", "manifest.json"],
+    );
+    assert!(
+        v.status.success(),
+        "minisign -V: {}{}",
+        text(&v.stdout),
+        text(&v.stderr)
+    );
+    assert!(text(&v.stdout).contains("Trusted comment: edgegate release 1.0.0"));
+    let verify = |target: &str, extra: &[&str]| {
+        let mut a = vec!["verify", target, "--public-key", public.as_str()];
+        a.extend_from_slice(extra);
+        edgegate().args(&a).output().unwrap()
+    };
+    let ok = verify(&release.display().to_string(), &[]);
+    assert!(ok.status.success(), "verify DIR: {}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains(&format!(
+            "verified release 1.0.0: 3 file(s), {} bytes",
+            big.len() + 6
+        )),
+        "{}",
+        text(&ok.stdout)
+    );
+    assert!(text(&ok.stdout).contains(&key_id));
+
+    // Through HTTP (percent-encoded paths, a header that is never printed).
+    let (mut server, base) = static_server(s.data.as_ref().unwrap());
+    let url = format!("{base}/{bucket}/releases/1.0.0/");
+    let over_http = verify(
+        &url,
+        &["--header", "Authorization: Bearer secret-token-value"],
+    );
+    assert!(
+        over_http.status.success(),
+        "verify URL: {}",
+        text(&over_http.stderr)
+    );
+
+    // A copy with one file altered, then with the manifest altered: one line naming it.
+    let copy = TempDir::new("signed-copy");
+    for entry in [
+        "manifest.json",
+        "manifest.json.minisig",
+        "app.tar.gz",
+        "checksums.txt",
+    ] {
+        std::fs::copy(release.join(entry), copy.path().join(entry)).unwrap();
+    }
+    std::fs::create_dir_all(copy.path().join("docs")).unwrap();
+    std::fs::write(copy.path().join("docs/read me.txt"), b"hellO").unwrap();
+    let line = failure_line(&verify(&dir_arg(&copy), &[]));
+    assert!(
+        line.contains("1 of 3 files") && line.contains("docs/read me.txt: SHA-256 differs"),
+        "{line}"
+    );
+    std::fs::remove_file(copy.path().join("checksums.txt")).unwrap();
+    let line = failure_line(&verify(&dir_arg(&copy), &[]));
+    assert!(line.contains("checksums.txt: missing"), "{line}");
+    let manifest = std::fs::read_to_string(copy.path().join("manifest.json")).unwrap();
+    std::fs::write(
+        copy.path().join("manifest.json"),
+        manifest.replace("\"size\": 1,", "\"size\": 2,"),
+    )
+    .unwrap();
+    let line = failure_line(&verify(&dir_arg(&copy), &[]));
+    assert!(
+        line.contains("signature") && line.contains("does not match the file"),
+        "{line}"
+    );
+    let other = TempDir::new("minisign-other");
+    let _ = minisign(
+        other.path(),
+        &["-G", "-W", "-f", "-p", "o.pub", "-s", "o.sec"],
+    );
+    let line = failure_line(
+        &edgegate()
+            .args(["verify", &release.display().to_string(), "--public-key"])
+            .arg(other.path().join("o.pub"))
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        line.contains("signed with key") && line.contains(&key_id),
+        "{line}"
+    );
+    let over_http = failure_line(&verify(&format!("{base}/{bucket}/releases/9.9.9/"), &[]));
+    assert!(
+        over_http.contains("HTTP 404") && !over_http.contains("secret-token"),
+        "{over_http}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // Replaced without --sign-key: the old signature goes before the new manifest lands.
+    std::fs::write(dir.path().join("checksums.txt"), b"y").unwrap();
+    ok_json(&run(&args(&["--force", "--output", "json"])));
+    assert!(!release.join("manifest.json.minisig").exists());
+    let line = failure_line(&verify(&release.display().to_string(), &[]));
+    assert!(line.contains("manifest.json.minisig"), "{line}");
+    // A file named like the signature is refused before anything is uploaded.
+    std::fs::write(dir.path().join("manifest.json.minisig"), b"forged").unwrap();
+    let line = failure_line(&run(&args(&["--output", "json"])));
+    assert!(line.contains("manifest.json.minisig"), "{line}");
+}
+
 #[test]
 fn s3s_wrong_credentials_and_missing_bucket_fail_with_one_line() {
     let s = s3s();

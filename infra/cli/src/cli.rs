@@ -177,6 +177,8 @@ enum Command {
         #[command(subcommand)]
         command: publish_cmd::ChannelCommand,
     },
+    /// Check a release (a folder or its URL) against its signed manifest.
+    Verify(crate::verify_cmd::VerifyArgs),
     /// Published releases.
     Releases {
         #[command(subcommand)]
@@ -296,6 +298,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Publish(args) => publish_cmd::publish(args, now_secs()).await,
         Command::Channel { command } => publish_cmd::channel(command, now_secs()).await,
         Command::Releases { command } => publish_cmd::releases(command).await,
+        Command::Verify(args) => crate::verify_cmd::run(args).await.map(|s| println!("{s}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -124,6 +124,18 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// A minisign key (`publish --sign-key`, `verify --public-key`) cannot be used.
+    #[error("{what}")]
+    Minisign {
+        /// The option and file.
+        what: String,
+        /// What is wrong (never key material).
+        #[source]
+        source: edgegate_publish::minisign::MinisignError,
+    },
+    /// `edgegate verify`: the release does not match its signed manifest, or cannot be read.
+    #[error("verify")]
+    Verify(#[from] edgegate_publish::verify::VerifyError),
     /// The HTTP client (for the token endpoint of `edgegate dev`) cannot be built.
     #[error("http client")]
     HttpClient(#[source] reqwest::Error),
@@ -249,6 +261,9 @@ pub enum UsageError {
     /// `explain --url` has an empty host.
     #[error("--url has no host")]
     UrlNoHost,
+    /// `verify --header` with a folder (headers are for downloads).
+    #[error("--header is only for a release URL")]
+    HeaderWithoutUrl,
     /// `explain --header` has no `:`.
     #[error("--header must be 'Name: value'")]
     HeaderFormat,

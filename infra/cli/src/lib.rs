@@ -19,5 +19,6 @@ pub mod load;
 pub mod local;
 pub mod publish_cmd;
 pub mod stack;
+pub mod verify_cmd;
 
 pub use error::{CliError, IoAction, KeySource, UsageError};

@@ -69,6 +69,10 @@ pub struct PublishArgs {
     /// Replace a complete release whose content differs (invalidates <prefix><VERSION>/*).
     #[arg(long)]
     pub force: bool,
+    /// Sign the manifest with this minisign secret key (unencrypted: `minisign -G -W`); the
+    /// signature goes beside it as manifest.json.minisig (`minisign -V` verifies it).
+    #[arg(long)]
+    pub sign_key: Option<PathBuf>,
     /// text or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: OutputArg,
@@ -179,6 +183,23 @@ pub async fn publish(args: PublishArgs, now: u64) -> Result<(), CliError> {
         }
         .into());
     }
+    let sign_key = match &args.sign_key {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                action: crate::error::IoAction::Read,
+                path: path.clone(),
+                source,
+            })?;
+            let key = edgegate_publish::minisign::SecretKey::parse(&text).map_err(|source| {
+                CliError::Minisign {
+                    what: format!("--sign-key {}", path.display()),
+                    source,
+                }
+            })?;
+            Some(std::sync::Arc::new(key))
+        }
+        None => None,
+    };
     let (target, aws) = resolve(&args.target)?;
     let options = PublishOptions {
         dir: args.dir,
@@ -191,6 +212,7 @@ pub async fn publish(args: PublishArgs, now: u64) -> Result<(), CliError> {
         wait: args.wait,
         dry_run: args.dry_run,
         force: args.force,
+        sign_key,
     };
     let report = publisher::publish(options, Progress::auto(), now).await?;
     match args.output {

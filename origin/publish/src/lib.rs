@@ -55,5 +55,6 @@ pub mod scan;
 pub mod settings;
 pub mod store;
 mod transfer;
+pub mod verify;
 
 pub use error::Error;

@@ -95,9 +95,10 @@ pub struct Verified {
     pub trusted_comment: String,
 }
 
-/// Minisign's hex form of a key id (the 8 bytes little-endian, upper-case).
+/// Minisign's hex form of a key id: the 8 bytes as a little-endian integer, upper-case hex
+/// without leading zeros (as `minisign -G` prints it in the public key's comment).
 fn key_id_hex(id: &[u8; 8]) -> String {
-    id.iter().rev().map(|b| format!("{b:02X}")).collect()
+    format!("{:X}", u64::from_le_bytes(*id))
 }
 
 /// The base64 payload of a file's data line (the first line that is not a comment), decoded.
@@ -331,7 +332,7 @@ mod tests {
         let sig = sk.sign(b"manifest", "release 1.0.0");
         let ok = pk.verify(b"manifest", &sig).unwrap();
         assert_eq!(ok.trusted_comment, "release 1.0.0");
-        assert_eq!(ok.key_id, "0807060504030201");
+        assert_eq!(ok.key_id, "807060504030201");
         assert_eq!(
             pk.verify(b"manifesT", &sig),
             Err(MinisignError::BadSignature)

@@ -30,7 +30,8 @@ pub enum NameProblem {
         /// The key's length in bytes.
         bytes: usize,
     },
-    /// `manifest.json` at the top of the release: edgegate writes that object itself.
+    /// `manifest.json` or `manifest.json.minisig` at the top of the release: edgegate writes
+    /// those objects itself.
     Reserved,
     /// The gate would refuse the object's URL path.
     NotCanonical(PathError),
@@ -51,7 +52,7 @@ impl fmt::Display for NameProblem {
                 write!(f, "key is {bytes} bytes (S3 allows {MAX_KEY_BYTES})")
             }
             NameProblem::Reserved => {
-                f.write_str("`manifest.json` at the top of a release is written by edgegate")
+                f.write_str("`manifest.json` and `manifest.json.minisig` at the top of a release are written by edgegate")
             }
             NameProblem::NotCanonical(e) => {
                 write!(f, "the gate would refuse its URL path ({})", e.detail())
@@ -102,7 +103,7 @@ pub fn check_name(relative: &str, key: &str) -> Result<(), NameProblem> {
     if key.len() > MAX_KEY_BYTES {
         return Err(NameProblem::TooLong { bytes: key.len() });
     }
-    if relative == crate::plan::MANIFEST_NAME {
+    if relative == crate::plan::MANIFEST_NAME || relative == crate::plan::SIGNATURE_NAME {
         return Err(NameProblem::Reserved);
     }
     check_canonical(&url_path(key)).map_err(NameProblem::NotCanonical)
@@ -152,6 +153,7 @@ mod tests {
             ("a\\b", NameProblem::Backslash),
             (&long, NameProblem::TooLong { bytes: 1115 }),
             ("manifest.json", NameProblem::Reserved),
+            ("manifest.json.minisig", NameProblem::Reserved),
             (
                 "a%2e%2e",
                 NameProblem::NotCanonical(PathError::DoubleEncoded),

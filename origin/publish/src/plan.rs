@@ -32,6 +32,9 @@ pub const RELEASE_CACHE_CONTROL: &str = "max-age=31536000, immutable";
 pub const CHANNEL_CACHE_CONTROL: &str = "max-age=60";
 /// The manifest's name inside a release.
 pub const MANIFEST_NAME: &str = "manifest.json";
+/// The manifest's minisign signature, beside it (`edgegate publish --sign-key`; see
+/// [`crate::minisign`]).
+pub const SIGNATURE_NAME: &str = "manifest.json.minisig";
 /// The folder (under the prefix) that holds channel pointers.
 pub const CHANNELS_DIR: &str = "channels";
 /// The user metadata key carrying the whole-file SHA-256 (`x-amz-meta-sha256`).
@@ -190,6 +193,12 @@ pub struct Plan {
     pub deletes: Vec<String>,
     /// Step 4: the manifest (`None` when the release is already complete and identical).
     pub manifest: Option<SmallObject>,
+    /// Where the manifest's signature goes (`manifest.json.minisig` beside it): written just
+    /// before a new manifest when the publish signs, deleted then when it does not (a stale
+    /// signature never sits beside a manifest it does not sign).
+    pub signature_key: String,
+    /// The bucket already holds an object at [`Plan::signature_key`].
+    pub existing_signature: bool,
     /// Step 5: the release path to invalidate (`/releases/1.0.0/*`) after a replacement.
     pub invalidate_release: Option<String>,
     /// Step 6: the channel pointer.
@@ -275,6 +284,11 @@ pub fn release_prefix(prefix: &Prefix, version: &Version) -> String {
 /// `<prefix><VERSION>/manifest.json`.
 pub fn manifest_key(prefix: &Prefix, version: &Version) -> String {
     format!("{}{MANIFEST_NAME}", release_prefix(prefix, version))
+}
+
+/// `<prefix><VERSION>/manifest.json.minisig`.
+pub fn signature_key(prefix: &Prefix, version: &Version) -> String {
+    format!("{}{SIGNATURE_NAME}", release_prefix(prefix, version))
 }
 
 /// `<prefix>channels/<name>.json`.
@@ -373,6 +387,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, PlanError> {
     let prefix = target.prefix.clone();
     let release_prefix = release_prefix(&prefix, &version);
     let manifest_key = manifest_key(&prefix, &version);
+    let signature_key = signature_key(&prefix, &version);
     let mut warnings = Vec::new();
 
     let same_remote = |key: &str, f: &LocalFile| {
@@ -482,7 +497,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, PlanError> {
         let deletes: Vec<String> = remote
             .objects
             .keys()
-            .filter(|k| !local_keys.contains(*k) && **k != manifest_key)
+            .filter(|k| !local_keys.contains(*k) && **k != manifest_key && **k != signature_key)
             .cloned()
             .collect();
         if !deletes.is_empty() {
@@ -533,10 +548,13 @@ pub fn plan(input: PlanInput) -> Result<Plan, PlanError> {
             "no distribution id (--distribution-id or publish.distribution_id): the channel pointer is not invalidated, CloudFront may serve the old one until it expires ({CHANNEL_CACHE_CONTROL})"
         ));
     }
+    let existing_signature = remote.objects.contains_key(&signature_key);
     Ok(Plan {
         target,
         version,
         release_prefix,
+        signature_key,
+        existing_signature,
         state,
         files: planned,
         delete_manifest_first,

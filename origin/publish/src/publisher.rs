@@ -7,9 +7,10 @@
 
 use crate::error::Error;
 use crate::manifest::{self, ChannelPointer, Manifest};
+use crate::minisign::SecretKey;
 use crate::plan::{
     self, ChannelWrite, FileAction, LocalFile, Plan, PlanInput, RemoteManifest, RemoteObject,
-    RemoteState,
+    RemoteState, SmallObject,
 };
 use crate::progress::Progress;
 use crate::settings::{ChannelName, GitCommit, Target, Version};
@@ -23,7 +24,9 @@ use std::time::{Duration, Instant};
 
 pub use crate::releases::{releases_list, version_order, ChannelEntry, Listing, ReleaseEntry};
 use crate::report::dry_run_lines;
-pub use crate::report::{ChannelReport, InvalidationReport, PlannedFileReport, PublishReport};
+pub use crate::report::{
+    ChannelReport, InvalidationReport, PlannedFileReport, PublishReport, SignatureReport,
+};
 
 /// How long `--wait` waits for an invalidation.
 pub const WAIT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -55,6 +58,8 @@ pub struct PublishOptions {
     pub dry_run: bool,
     /// `--force`: replace a complete release with other content.
     pub force: bool,
+    /// `--sign-key`: sign the manifest (minisign format) and write the signature beside it.
+    pub sign_key: Option<Arc<SecretKey>>,
 }
 
 fn caller_reference() -> String {
@@ -353,6 +358,7 @@ pub async fn publish(
             .count(),
         deleted: plan.deletes.clone(),
         manifest: None,
+        signature: None,
         release_invalidation: None,
         channel: None,
         warnings: plan.warnings.clone(),
@@ -385,6 +391,27 @@ pub async fn publish(
         s3.delete(key).await?;
     }
     if let Some(m) = &plan.manifest {
+        // The signature first: a manifest never sits beside a signature of another manifest.
+        if let Some(sk) = &options.sign_key {
+            let comment = format!("edgegate release {} {}", options.version, m.key);
+            s3.put_small(&SmallObject {
+                key: plan.signature_key.clone(),
+                body: sk.sign(&m.body, &comment).into_bytes(),
+                content_type: "text/plain; charset=utf-8",
+                cache_control: m.cache_control,
+            })
+            .await?;
+            report.signature = Some(SignatureReport {
+                key: plan.signature_key.clone(),
+                key_id: sk.public_key().key_id(),
+            });
+        } else if plan.existing_signature {
+            s3.delete(&plan.signature_key).await?;
+            progress.note(&format!(
+                "deleted {}: it signed an earlier manifest, and this publish has no --sign-key",
+                plan.signature_key
+            ));
+        }
         s3.put_small(m).await?;
         report.manifest = Some(m.key.clone());
         progress.note(&format!(
@@ -392,6 +419,17 @@ pub async fn publish(
             s3.bucket(),
             m.key,
             options.version
+        ));
+    }
+    if plan.manifest.is_none() && options.sign_key.is_some() {
+        progress.note(&format!(
+            "warning: release {} was already complete and unchanged; its manifest was not signed again ({})",
+            options.version,
+            if plan.existing_signature {
+                "the signature written with it stays"
+            } else {
+                "it has no signature: republish with --force to sign it"
+            }
         ));
     }
     if let (Some(path), Some(d)) = (&plan.invalidate_release, &target.distribution_id) {

@@ -56,6 +56,15 @@ pub struct PlannedFileReport {
     pub part_size: u64,
 }
 
+/// A release signature written by `edgegate publish --sign-key`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SignatureReport {
+    /// The signature object's key (`<release>/manifest.json.minisig`).
+    pub key: String,
+    /// The signing key's minisign id (hex, as `minisign` prints it).
+    pub key_id: String,
+}
+
 /// The summary of a publish run (`--output json` prints it as is).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PublishReport {
@@ -85,6 +94,9 @@ pub struct PublishReport {
     pub deleted: Vec<String>,
     /// The manifest key written (`None` when the release was already complete).
     pub manifest: Option<String>,
+    /// The manifest's signature written (`--sign-key`): its key and the signing key's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureReport>,
     /// The invalidation of the release path after `--force`.
     pub release_invalidation: Option<InvalidationReport>,
     /// The channel move.
@@ -149,6 +161,12 @@ impl PublishReport {
         }
         if let Some(m) = &self.manifest {
             out.push_str(&format!("  manifest: s3://{}/{m}\n", self.bucket));
+        }
+        if let Some(sig) = &self.signature {
+            out.push_str(&format!(
+                "  signature: s3://{}/{} (minisign key {})\n",
+                self.bucket, sig.key, sig.key_id
+            ));
         }
         if let Some(i) = &self.release_invalidation {
             out.push_str(&format!("  {}\n", invalidation_line(i)));

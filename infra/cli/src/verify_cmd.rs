@@ -1,0 +1,176 @@
+//! `edgegate verify DIR|URL --public-key KEY`: checks a release against its signed manifest
+//! (`edgegate_publish::verify`). A folder is read in place; a URL (the release's folder as
+//! viewers request it, e.g. `https://downloads.example.com/releases/1.4.0/`) is downloaded
+//! file by file, each streamed into its SHA-256 and never stored. `--header` adds a request
+//! header (a bearer token, a signed-cookie `Cookie`); it is never printed.
+
+use crate::error::{CliError, UsageError};
+use edgegate_publish::manifest::MAX_MANIFEST_BYTES;
+use edgegate_publish::minisign::PublicKey;
+use edgegate_publish::plan::{MANIFEST_NAME, SIGNATURE_NAME};
+use edgegate_publish::verify::{self, Found, VerifiedRelease, VerifyError};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// `edgegate verify`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct VerifyArgs {
+    /// The release: a folder holding manifest.json, manifest.json.minisig and the files, or its
+    /// URL (https://HOST/PREFIX/VERSION/).
+    pub release: String,
+    /// The minisign public key: a .pub file, or its base64 key line.
+    #[arg(long)]
+    pub public_key: String,
+    /// A request header for URL downloads, e.g. "Authorization: Bearer TOKEN" (repeatable).
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+}
+
+fn public_key(arg: &str) -> Result<PublicKey, CliError> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).map_err(|source| CliError::Io {
+            action: crate::error::IoAction::Read,
+            path: arg.into(),
+            source,
+        })?
+    } else {
+        arg.to_string()
+    };
+    PublicKey::parse(&text).map_err(|source| CliError::Minisign {
+        what: "--public-key".into(),
+        source,
+    })
+}
+
+/// Runs `edgegate verify`, returning the line to print.
+///
+/// # Errors
+/// A bad key or header, a download or read failure, a signature or file that does not match.
+pub async fn run(args: VerifyArgs) -> Result<String, CliError> {
+    let key = public_key(&args.public_key)?;
+    let verified = if args.release.starts_with("https://") || args.release.starts_with("http://") {
+        verify_url(&args.release, &args.headers, &key).await?
+    } else {
+        if !args.headers.is_empty() {
+            return Err(UsageError::HeaderWithoutUrl.into());
+        }
+        verify::verify_dir(Path::new(&args.release), &key)?
+    };
+    Ok(verified.to_text())
+}
+
+async fn verify_url(
+    base: &str,
+    headers: &[String],
+    key: &PublicKey,
+) -> Result<VerifiedRelease, CliError> {
+    let base = if base.ends_with('/') {
+        base.to_string()
+    } else {
+        format!("{base}/")
+    };
+    let mut map = reqwest::header::HeaderMap::new();
+    for h in headers {
+        let (name, value) = h.split_once(':').ok_or(UsageError::HeaderFormat)?;
+        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| UsageError::HeaderName)?;
+        let mut value = reqwest::header::HeaderValue::from_str(value.trim())
+            .map_err(|_| UsageError::HeaderFormat)?;
+        value.set_sensitive(true);
+        map.append(name, value);
+    }
+    let client = reqwest::Client::builder()
+        .default_headers(map)
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(CliError::HttpClient)?;
+    let manifest = get_small(&client, &format!("{base}{MANIFEST_NAME}")).await?;
+    let signature = get_small(&client, &format!("{base}{SIGNATURE_NAME}")).await?;
+    let signature = String::from_utf8(signature).map_err(|_| {
+        VerifyError::Signature(edgegate_publish::minisign::MinisignError::Format {
+            what: "signature",
+            reason: "not UTF-8",
+        })
+    })?;
+    let (m, verified) = verify::signed_manifest(&manifest, &signature, key)?;
+    let mut found = Vec::with_capacity(m.files.len());
+    for f in &m.files {
+        let url = format!("{base}{}", encode_path(&f.path));
+        found.push(digest_url(&client, &url).await);
+    }
+    Ok(verify::conclude(&m, verified, &found)?)
+}
+
+/// Each segment percent-encoded except unreserved characters (RFC 3986 §2.3), as the publisher
+/// names objects' URL paths.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            seg.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn get_small(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, VerifyError> {
+    let failed = |reason: String| VerifyError::Read {
+        what: url.to_string(),
+        reason,
+    };
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| failed(reqwest_reason(&e)))?;
+    if !resp.status().is_success() {
+        return Err(failed(format!("HTTP {}", resp.status().as_u16())));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| failed(reqwest_reason(&e)))? {
+        out.extend_from_slice(&chunk);
+        if out.len() > MAX_MANIFEST_BYTES {
+            return Err(failed("larger than a manifest can be".into()));
+        }
+    }
+    Ok(out)
+}
+
+async fn digest_url(client: &reqwest::Client, url: &str) -> Found {
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| reqwest_reason(&e))?;
+    if !resp.status().is_success() {
+        return Err(format!("HTTP {}", resp.status().as_u16()));
+    }
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = resp.chunk().await.map_err(|e| reqwest_reason(&e))? {
+        size = size.saturating_add(chunk.len() as u64);
+        hasher.update(&chunk);
+    }
+    Ok((size, hasher.finalize().into()))
+}
+
+/// What failed, without the URL's query (a signed URL's signature) or any header.
+fn reqwest_reason(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else if e.is_redirect() {
+        "too many redirects".into()
+    } else {
+        "request failed".into()
+    }
+}
