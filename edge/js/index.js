@@ -151,18 +151,20 @@ function frame(request) {
 // without the address, so a repeated request is answered without calling the gate. An entry is
 // used only inside its window (`from <= nowSecs < until`, seconds) and, unless the gate said the
 // address played no part (`s*`), for the same address (`ip`). The memo is emptied whenever the
-// gate is rebuilt (fetched keys expired, a failure), and when full. Frames longer than
-// MEMO_KEY_MAX code units are not memoised, so it holds at most about 2 MiB of keys.
+// gate is rebuilt (fetched keys expired, a failure), and when full. Only frames of at most
+// MEMO_KEY_MAX code units and MEMO_LENS_MAX lengths (a request with a few header entries: a
+// repeat never carries hundreds) are memoised, so the keys take at most about 3 MiB (V8 keeps
+// a key as the chain of pieces it was built from, some 32 bytes a piece).
 const MEMO = new Map();
 const MEMO_MAX = 256;
 const MEMO_KEY_MAX = 4096;
+const MEMO_LENS_MAX = 64;
 
 function memoKey(lens) {
-  if (frameText.length > MEMO_KEY_MAX || lens.length > MEMO_KEY_MAX) return null;
-  // Every length and entry count is then at most MEMO_KEY_MAX: one UTF-16 code unit each.
-  let key = '';
-  for (let i = 0; i < lens.length; i++) if (i !== 3) key += String.fromCharCode(lens[i]);
-  return `${key}\n${keyText}`;
+  if (frameText.length > MEMO_KEY_MAX || lens.length > MEMO_LENS_MAX) return null;
+  // Every length and entry count is then at most MEMO_KEY_MAX: one UTF-16 code unit each. The
+  // table is self-delimiting (each header's count says how many lengths follow).
+  return String.fromCharCode(lens[0], lens[1], lens[2]) + String.fromCharCode.apply(null, lens.subarray(4)) + keyText;
 }
 
 function grow(lens, need) {
@@ -340,7 +342,9 @@ async function handleAt(event, nowSecs) {
     }
     const request = requestOf(event);
     let lens = frameFields(request);
-    const key = memoKey(lens);
+    // A frame with a lone surrogate is refused by encodeFrame; it must not reach the memo
+    // either (its key leaves the viewer address out).
+    const key = frameText.isWellFormed() ? memoKey(lens) : null;
     const hit = key === null ? undefined : MEMO.get(key);
     let plan;
     if (hit !== undefined && hit.from <= nowSecs && nowSecs < hit.until && (hit.ip === null || hit.ip === frameIp)) {

@@ -19,10 +19,12 @@
 mod common;
 
 use common::*;
+use edgegate_edge::boundary::encode_verdict;
 use edgegate_edge::config::{AccessKind, AuthDoc, AuthSecretsDoc, RouteDoc};
 use edgegate_edge::cookies::CookieJar;
 use edgegate_edge::event::CfResponse;
-use edgegate_edge::gate::{Denial, Redirect, LOOP_MARKER_COOKIE};
+use edgegate_edge::event::ViewerRequest;
+use edgegate_edge::gate::{Denial, Redirect, Stability, LOOP_MARKER_COOKIE};
 use edgegate_edge::{decide, decide_cached, ConfigDocument, Decision, GateConfig, Identity};
 use edgegate_edge::{ConfigError, VerifiedCache};
 use edgegate_keys::{HashAlgorithm, RingVerifier, UnixTime};
@@ -120,6 +122,35 @@ fn run_with(cfg: &GateConfig, req: Req) -> Decision {
     for _ in 0..2 {
         let cached = decide_cached(&req, cfg, &RingVerifier, UnixTime(NOW), Some(&mut cache));
         assert_eq!(cached, d);
+    }
+    // What the handler may replay from its memo is what the gate decides throughout the window
+    // (for `Always`: at any time, from any viewer address).
+    match d.stability(NOW, cfg.leeway_secs()) {
+        Stability::Always => {
+            let mut elsewhere = req.clone();
+            elsewhere.client_ip = "2001:db8::5".into();
+            let verdict = |r: &ViewerRequest, t: u64| {
+                let again = decide(r, cfg, &RingVerifier, UnixTime(t));
+                encode_verdict(&again, r, Stability::Never)
+            };
+            let made = verdict(&req, NOW);
+            for (r, t) in [
+                (&req, 0),
+                (&req, NOW + 10 * 365 * 86_400),
+                (&elsewhere, NOW),
+            ] {
+                assert_eq!(
+                    verdict(r, t),
+                    made,
+                    "an always-stable decision changed at {t} / {}",
+                    r.client_ip
+                );
+            }
+        }
+        Stability::Between { until, .. } => {
+            assert_eq!(decide(&req, cfg, &RingVerifier, UnixTime(until - 1)), d);
+        }
+        Stability::Never => {}
     }
     d
 }

@@ -119,6 +119,24 @@ test('a verdict that read no credential is replayed for any viewer address; a cr
   assert.deepStrictEqual([fresh.log.detail, fresh.memo], ['valid_token', 0]);
 });
 
+test('a request the gate refuses as malformed is never answered from the memo', async () => {
+  const pub = byFile('022-public-route-strips-credentials-allow');
+  await decide(pub.event, pub.now);
+  const odd = structuredClone(pub.event);
+  odd.Records[0].cf.request.clientIp = '192.0.2.\ud800';
+  const got = await decide(odd, pub.now);
+  assert.deepStrictEqual([got.out.status, got.log.detail, got.memo], ['503', 'event_shape', 0]);
+});
+
+test('a request with many header entries is decided by the gate every time', async () => {
+  const c = byFile('017-missing-credential-groups-route');
+  const many = structuredClone(c.event);
+  many.Records[0].cf.request.headers.cookie = Array.from({ length: 80 }, (_, i) => ({ key: 'Cookie', value: `k${i}=v` }));
+  const first = await decide(many, c.now);
+  const again = await decide(many, c.now);
+  assert.deepStrictEqual([first.log.detail, again.log.detail, again.memo], ['no_credential', 'no_credential', 0]);
+});
+
 test('the memo stays bounded', async () => {
   const c = byFile('017-missing-credential-groups-route');
   for (let i = 0; i < 1000; i++) {

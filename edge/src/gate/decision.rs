@@ -319,8 +319,10 @@ impl Decision {
             | Detail::NoCredential
             | Detail::NoSignature
             | Detail::AuthorizationNotBearer
-            | Detail::BearerNotAcceptedOnSignedRoute
-            | Detail::SignInLoop => Stability::Always,
+            | Detail::BearerNotAcceptedOnSignedRoute => Stability::Always,
+            // The loop page replaces whatever refused the navigation, a failed credential
+            // included (an expired or address-bound cookie set, a token from a skewed clock).
+            Detail::SignInLoop => Stability::Never,
             _ => Stability::Never,
         };
         match self {
