@@ -1028,23 +1028,17 @@ fn signed_publish_is_verified_by_minisign_and_edgegate_verify_names_tampering() 
         ("checksums.txt", b"x"),
     ];
     let dir = tree("signed", &files);
+    let d = dir_arg(&dir);
     let args = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = [
-            "publish",
-            &dir_arg(&dir),
-            "--release",
-            "1.0.0",
-            "--bucket",
-            &bucket,
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect();
+        let mut a: Vec<String> = publish_args(&d, "1.0.0", &bucket)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         a.extend(extra.iter().map(|x| x.to_string()));
         a
     };
     let run = |a: &[String]| s.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
-    let report = ok_json(&run(&args(&["--sign-key", &secret, "--output", "json"])));
+    let report = ok_json(&run(&args(&["--sign-key", &secret])));
     let pk = std::fs::read_to_string(&public).unwrap();
     let key_id = pk
         .lines()
@@ -1160,13 +1154,13 @@ fn signed_publish_is_verified_by_minisign_and_edgegate_verify_names_tampering() 
 
     // Replaced without --sign-key: the old signature goes before the new manifest lands.
     std::fs::write(dir.path().join("checksums.txt"), b"y").unwrap();
-    ok_json(&run(&args(&["--force", "--output", "json"])));
+    ok_json(&run(&args(&["--force"])));
     assert!(!release.join("manifest.json.minisig").exists());
     let line = failure_line(&verify(&release.display().to_string(), &[]));
     assert!(line.contains("manifest.json.minisig"), "{line}");
     // A file named like the signature is refused before anything is uploaded.
     std::fs::write(dir.path().join("manifest.json.minisig"), b"forged").unwrap();
-    let line = failure_line(&run(&args(&["--output", "json"])));
+    let line = failure_line(&run(&args(&[])));
     assert!(line.contains("manifest.json.minisig"), "{line}");
 }
 
