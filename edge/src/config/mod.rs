@@ -310,6 +310,12 @@ impl GateConfig {
                     "duplicate prefix",
                 ));
             }
+            if r.scopes.is_some() {
+                return Err(ConfigError::new(
+                    format!("{field}.scopes"),
+                    "not supported yet by this gate",
+                ));
+            }
             let access = match (r.access, &r.groups) {
                 (AccessKind::Groups, Some(groups)) if !groups.is_empty() => {
                     if groups.iter().any(|g| g.is_empty()) {
@@ -330,6 +336,12 @@ impl GateConfig {
                     return Err(ConfigError::new(
                         format!("{field}.groups"),
                         "only allowed with access = \"groups\"",
+                    ))
+                }
+                (AccessKind::Authenticated | AccessKind::Scopes, None) => {
+                    return Err(ConfigError::new(
+                        format!("{field}.access"),
+                        "\"authenticated\" and \"scopes\" are not supported yet by this gate",
                     ))
                 }
                 (AccessKind::Public, None) => Access::Public,

@@ -96,6 +96,7 @@ fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc 
         prefix: prefix.to_string(),
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        scopes: None,
     }
 }
 
