@@ -415,6 +415,7 @@ pub fn unavailable(detail: Detail) -> String {
         detail,
         route: None,
         identity: None,
+        rule: None,
         www_authenticate: None,
         page: None,
     });

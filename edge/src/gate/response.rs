@@ -118,7 +118,7 @@ impl Ctx<'_> {
     pub(super) fn sign_in_or(&self, detail: Detail, otherwise: Decision) -> Decision {
         let groups_route = self
             .route
-            .is_some_and(|r| matches!(r.access, Access::Groups(_)));
+            .is_some_and(|r| matches!(r.access, Access::Groups { .. }));
         if !(self.navigation && groups_route) {
             return otherwise;
         }
@@ -129,6 +129,7 @@ impl Ctx<'_> {
                 detail: Detail::SignInLoop,
                 route: self.route.map(|r| r.prefix.clone()),
                 identity: None,
+                rule: None,
                 www_authenticate: None,
                 page: Some(Page::SignInLoop),
             });
@@ -150,6 +151,7 @@ impl Ctx<'_> {
             detail,
             route: self.route.map(|r| r.prefix.clone()),
             identity: None,
+            rule: None,
             page: None,
             www_authenticate: match (status, reason) {
                 (401, Reason::MissingCredential) => Some(BEARER_MISSING),

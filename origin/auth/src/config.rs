@@ -106,11 +106,13 @@ impl AuthSettings {
         let mut gated_prefixes = vec!["/".to_string()];
         for r in gate.routes() {
             match &r.access {
-                Access::Groups(g) => {
-                    group_routes.push((r.prefix.clone(), g.clone()));
+                Access::Groups { groups, .. } => {
+                    group_routes.push((r.prefix.clone(), groups.clone()));
                     gated_prefixes.push(r.prefix.clone());
                 }
-                Access::Signed => gated_prefixes.push(r.prefix.clone()),
+                Access::Signed | Access::Authenticated | Access::Scopes(_) => {
+                    gated_prefixes.push(r.prefix.clone())
+                }
                 Access::Public => {}
             }
         }
