@@ -810,3 +810,96 @@ fn config_with_auth_nesting_rules_for_the_new_kinds() {
         assert!(e.reason.contains(&inner.prefix), "{e}");
     }
 }
+
+// --- with browser sign-in ([auth]) ------------------------------------------------------------
+
+/// The test deployment with `[auth]` (Amplify cookies accepted), without the fixture's
+/// `/releases/internal` (its nesting is refused under `[auth]`).
+fn auth_cfg() -> &'static GateConfig {
+    static CFG: OnceLock<GateConfig> = OnceLock::new();
+    CFG.get_or_init(|| {
+        let mut doc = document();
+        doc.routes.retain(|r| r.prefix != "/releases/internal");
+        doc.auth = Some(edgegate_edge::config::AuthDoc {
+            hosted_ui: "https://auth.example.com".to_string(),
+            client_id: CLIENT_ID.to_string(),
+            key_pair_id: KP_RSA.to_string(),
+            scopes: None,
+            identity_provider: None,
+            logout_return: None,
+            amplify_cookies: Some(true),
+            state_max_age_seconds: None,
+            secrets: edgegate_edge::config::AuthSecretsDoc {
+                cloudfront_private_key: "arn:aws:secretsmanager:us-east-1:111122223333:secret:x"
+                    .to_string(),
+                state_key: "arn:aws:secretsmanager:us-east-1:111122223333:secret:y".to_string(),
+                client_secret: None,
+            },
+        });
+        GateConfig::from_document(&doc, Some(jwks())).expect("[auth] config validates")
+    })
+}
+
+/// A browser navigation.
+fn nav(uri: &str) -> Req {
+    Req::get(uri)
+        .without_header("accept")
+        .header("accept", "text/html,*/*;q=0.8")
+        .header("sec-fetch-mode", "navigate")
+}
+
+fn run_auth(req: Req) -> Decision {
+    decide(&req.build(), auth_cfg(), &RingVerifier, UnixTime(NOW))
+}
+
+#[test]
+fn sign_in_redirects_navigations_on_authenticated_routes_never_on_scopes_routes() {
+    let d = run_auth(nav("/members/handbook.pdf"));
+    let Decision::Redirect(r) = &d else {
+        panic!("{}", d.explain())
+    };
+    assert_eq!(r.location, "/auth/login?return_to=/members/handbook.pdf");
+    assert_eq!(d.reason().as_str(), "missing_credential");
+    // groups with scopes: a groups route, sign-in gives cookies for it (to its groups)
+    assert!(matches!(run_auth(nav("/builds/x")), Decision::Redirect(_)));
+    // scopes only: no browser sign-in can satisfy it
+    let d = run_auth(nav("/artifacts/x"));
+    let denial = denied(&d, 401, "missing_credential", "no_credential");
+    assert_eq!(denial.www_authenticate, Some(WWW_MISSING));
+    // the loop marker turns the authenticated route's redirect into the loop page
+    let d = run_auth(nav("/members/x").cookie("__Secure-edgegate-loop=1"));
+    assert_eq!(
+        (d.status(), d.detail()),
+        (403, "sign_in_loop"),
+        "{}",
+        d.explain()
+    );
+    // a valid token that the rule refuses is 403, never a redirect
+    let d = run_auth(nav("/artifacts/x").bearer(&token(&["downloaders"])));
+    denied(&d, 403, "forbidden", "missing_scope");
+}
+
+#[test]
+fn amplify_token_cookies_decide_on_the_new_kinds_like_on_groups_routes() {
+    let t = token(&[]);
+    let amplify = format!(
+        "CognitoIdentityServiceProvider.{CLIENT_ID}.LastAuthUser=alice; \
+         CognitoIdentityServiceProvider.{CLIENT_ID}.alice.idToken={t}"
+    );
+    let d = run_auth(Req::get("/members/x").cookie(&amplify));
+    let f = allowed(&d, "valid_token");
+    assert!(matches!(
+        f.identity,
+        Identity::Cognito {
+            source: "amplify_cookie",
+            ..
+        }
+    ));
+    assert_eq!(f.request.header("cookie"), None);
+    // An ID token (what Amplify's cookie holds here) never satisfies a scope.
+    let d = run_auth(Req::get("/artifacts/x").cookie(&amplify));
+    denied(&d, 403, "forbidden", "missing_scope");
+    let d = run_auth(Req::get("/builds/x").cookie(&amplify));
+    denied(&d, 403, "forbidden", "not_in_group_or_scope");
+    assert_no_leak(&d, &t);
+}

@@ -126,9 +126,10 @@ impl CognitoDoc {
 /// ```
 ///
 /// With `[auth]`, `/auth/` is a public route of the gate (no route may cover it), browser
-/// navigations without a usable credential are redirected to `/auth/login`, and gated routes
-/// may only nest when the inner route admits everyone the outer one admits (one cookie set per
-/// outer prefix covers the inner paths).
+/// navigations without a usable credential on a groups or authenticated route are redirected
+/// to `/auth/login` (a scopes route answers 401: no sign-in satisfies it), and gated routes may
+/// only nest when the inner route admits everyone the outer one gives sign-in cookies to (one
+/// cookie set per outer prefix covers the inner paths; see `config::sign_in_cookie_rule`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthDoc {
