@@ -733,7 +733,7 @@ fn config_document_refuses_unknown_kinds_and_members() {
             "{bad} parsed"
         );
     }
-    // The TOML form of the README example parses and validates.
+    // The JSON form of a scopes route parses and validates (the TOML form: infra/cli load.rs).
     let mut v = base.clone();
     v["routes"]
         .as_array_mut()
