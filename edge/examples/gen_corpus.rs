@@ -1,7 +1,8 @@
 //! Writes the shared decision corpus: `tests/corpus/` at the workspace root.
 //!
 //! ```text
-//! cargo run -p edgegate-edge --example gen_corpus
+//! cargo run -p edgegate-edge --example gen_corpus              # every case file rewritten
+//! cargo run -p edgegate-edge --example gen_corpus -- --from 165 # only cases 165 and up
 //! ```
 //!
 //! - `config.json`: the test deployment's configuration document (public keys inlined);
@@ -585,7 +586,35 @@ fn pretty(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).expect("serialises") + "\n"
 }
 
+/// Every case, in file-number order: the base cases, the security catalogue's, then the
+/// access kinds of issue 12 (165 on).
+fn all_cases() -> Vec<Case> {
+    let mut cases = cases();
+    cases.extend(catalogue_cases());
+    cases.extend(access_cases());
+    cases
+}
+
+/// `--from N`: (re)write only the cases numbered N and up, leaving the earlier files as they
+/// are (their ECDSA signatures are randomised, so rewriting them would change committed bytes
+/// for nothing). Without it every case file is deleted and rewritten.
+fn first_to_write() -> usize {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => 1,
+        [flag, n] if flag == "--from" => n.parse().expect("--from takes a case number"),
+        _ => panic!("usage: gen_corpus [--from N]"),
+    }
+}
+
+/// The case number of a `NNN-<name>.json` file.
+fn file_number(path: &Path) -> Option<usize> {
+    let name = path.file_name()?.to_str()?;
+    name.get(..3)?.parse().ok()
+}
+
 fn main() {
+    let from = first_to_write();
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("edge/ sits in the workspace");
@@ -594,23 +623,32 @@ fn main() {
     std::fs::create_dir_all(&cases_dir).expect("create tests/corpus/cases");
     for entry in std::fs::read_dir(&cases_dir).expect("read cases dir") {
         let path = entry.expect("dir entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
+        if path.extension().is_some_and(|e| e == "json")
+            && file_number(&path).is_none_or(|n| n >= from)
+        {
             std::fs::remove_file(&path).expect("remove old case");
         }
     }
     write(&dir.join("config.json"), &pretty(&document()));
     let jwks: serde_json::Value = serde_json::from_str(&jwks().to_json()).expect("JWKS JSON");
     write(&dir.join("jwks.json"), &pretty(&jwks));
-    let mut cases = cases();
-    cases.extend(catalogue_cases());
-    for (i, c) in cases.into_iter().enumerate() {
+    for (i, c) in all_cases().into_iter().enumerate() {
+        let number = i + 1;
+        let path = cases_dir.join(format!("{number:03}-{}.json", c.name));
+        if number < from {
+            assert!(
+                path.exists(),
+                "{}: missing (regenerate without --from)",
+                path.display()
+            );
+            continue;
+        }
         let file = CaseFile {
             name: c.name,
             now: c.now,
-            event: event(c.request.build(), &format!("corpus-{:03}", i + 1)),
+            event: event(c.request.build(), &format!("corpus-{number:03}")),
             expect: c.expect,
         };
-        let path = cases_dir.join(format!("{:03}-{}.json", i + 1, c.name));
         write(&path, &pretty(&file));
     }
     println!(
@@ -618,6 +656,124 @@ fn main() {
         dir.display(),
         std::fs::read_dir(&cases_dir).map_or(0, |d| d.count())
     );
+}
+
+// --- access kinds (issue 12): authenticated, scopes, groups with scopes ------------------------
+//
+// Routes of the test deployment: /members (authenticated), /artifacts (scopes artifacts/read),
+// /builds (groups downloaders or scopes builds/read). The M2M token has exactly the claims of a
+// Cognito client-credentials access token (common::m2m_claims).
+
+fn access_cases() -> Vec<Case> {
+    let get = Req::get;
+    let m2m_artifacts = m2m_token("artifacts/read artifacts/list");
+    let m2m_list = m2m_token("artifacts/list");
+    let m2m_builds = m2m_token("builds/read");
+    let id_with_scope = jwt(&with_claim(
+        id_claims(&["downloaders"]),
+        "scope",
+        json!("artifacts/read builds/read"),
+    ));
+    let expired = jwt(&with_claim(id_claims(&[]), "exp", json!(NOW - 1)));
+    vec![
+        case(
+            "authenticated-id-token-without-groups-allow",
+            get("/members/handbook.pdf").bearer(&token(&[])),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "authenticated-m2m-access-token-allow",
+            get("/members/handbook.pdf").bearer(&m2m_list),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "authenticated-expired-token-invalid",
+            get("/members/handbook.pdf").bearer(&expired),
+            deny(401, "invalid_credential", "expired"),
+        ),
+        case(
+            "authenticated-no-credential-401",
+            get("/members/handbook.pdf"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "authenticated-signed-url-allow",
+            Req::for_url(&url(
+                "/members/handbook.pdf?v=2",
+                &canned(NOW + 600),
+                Key::CfRsa,
+            )),
+            allow("valid_signed_url", "v=2", None),
+        ),
+        case(
+            "scopes-m2m-token-with-scope-allow",
+            get("/artifacts/app-1.0.zip")
+                .bearer(&m2m_artifacts)
+                .cookie("theme=dark"),
+            allow("valid_token", "", Some("theme=dark")),
+        ),
+        case(
+            "scopes-m2m-token-without-scope-forbidden",
+            get("/artifacts/app-1.0.zip").bearer(&m2m_list),
+            deny(403, "forbidden", "missing_scope"),
+        ),
+        case(
+            "scopes-id-token-with-scope-claim-forbidden",
+            get("/artifacts/app-1.0.zip").bearer(&id_with_scope),
+            deny(403, "forbidden", "missing_scope"),
+        ),
+        case(
+            "scopes-user-in-group-without-scope-forbidden",
+            get("/artifacts/app-1.0.zip").bearer(&token(&["downloaders"])),
+            deny(403, "forbidden", "missing_scope"),
+        ),
+        case(
+            "scopes-no-credential-401",
+            get("/artifacts/app-1.0.zip"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "scopes-signed-cookies-allow",
+            get("/artifacts/app-1.0.zip").cookies(&prefix_cookies("/artifacts")),
+            allow("valid_signed_cookies", "", None),
+        ),
+        case(
+            "scopes-post-405",
+            get("/artifacts/app-1.0.zip")
+                .method("POST")
+                .bearer(&m2m_artifacts),
+            deny(405, "bad_request", "method_not_allowed"),
+        ),
+        case(
+            "groups-scopes-user-in-group-allow",
+            get("/builds/nightly.zip").bearer(&token(&["downloaders"])),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "groups-scopes-m2m-token-with-scope-allow",
+            get("/builds/nightly.zip").bearer(&m2m_builds),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "groups-scopes-neither-forbidden",
+            get("/builds/nightly.zip").bearer(&m2m_artifacts),
+            deny(403, "forbidden", "not_in_group_or_scope"),
+        ),
+        case(
+            "groups-scopes-id-token-scope-claim-forbidden",
+            get("/builds/nightly.zip").bearer(&jwt(&with_claim(
+                id_claims(&["staff"]),
+                "scope",
+                json!("builds/read"),
+            ))),
+            deny(403, "forbidden", "not_in_group_or_scope"),
+        ),
+        case(
+            "groups-only-route-m2m-token-not-in-group",
+            get("/releases/1.0.0/app.zip").bearer(&m2m_builds),
+            deny(403, "forbidden", "not_in_group"),
+        ),
+    ]
 }
 
 // --- security catalogue and field reports (tests/catalogue.md maps ids to these cases) -------

@@ -416,6 +416,7 @@ pub fn unavailable(detail: Detail) -> String {
         detail,
         route: None,
         identity: None,
+        rule: None,
         www_authenticate: None,
         page: None,
     });

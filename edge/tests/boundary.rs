@@ -368,6 +368,7 @@ fn verdicts_carry_any_edit_of_the_forwarded_request() {
         request: forward.clone(),
         identity: Identity::Anonymous,
         route: "/".into(),
+        rule: None,
     });
     let verdict = encode_verdict(&decision, &sent, Stability::Always);
     let mut edited = original.clone();
@@ -385,6 +386,7 @@ fn verdicts_carry_any_edit_of_the_forwarded_request() {
         request: odd,
         identity: Identity::Anonymous,
         route: "/".into(),
+        rule: None,
     });
     let mut edited = original.clone();
     let applied = apply_verdict(
@@ -404,6 +406,7 @@ fn log_fields_that_would_break_the_meta_line_fail_closed() {
         detail: Detail::NoRoute,
         route: Some("/a\tb".into()),
         identity: None,
+        rule: None,
         www_authenticate: None,
         page: None,
     });

@@ -39,6 +39,7 @@ fn routes() -> Vec<RouteDoc> {
         prefix: prefix.to_string(),
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        scopes: None,
     };
     vec![
         r("/releases", AccessKind::Groups, Some(&["downloaders"])),
@@ -1009,6 +1010,7 @@ fn with_route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> Conf
         prefix: prefix.to_string(),
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        scopes: None,
     });
     doc
 }

@@ -227,6 +227,86 @@ fn access_token_cognito_shaped_ok() {
     assert_eq!(identity.scopes, ["openid", "email", "releases/read"]);
 }
 
+/// The claims of a Cognito client-credentials (machine-to-machine) access token, exactly:
+/// `sub` is the app client id, no `username`, no `cognito:groups`, no `aud` (Amazon Cognito
+/// Developer Guide, "Understanding the access token" and "Scopes, M2M, and APIs with resource
+/// servers").
+fn m2m_access_claims() -> Value {
+    json!({
+        "sub": CLIENT,
+        "token_use": "access",
+        "scope": "artifacts/read artifacts/list",
+        "auth_time": NOW - 100,
+        "iss": iss(),
+        "exp": NOW + 3500,
+        "iat": NOW - 100,
+        "version": 2,
+        "jti": "5d8e1c3b-2a4f-4e6d-9b7a-1c2d3e4f5a6b",
+        "client_id": CLIENT,
+    })
+}
+
+#[test]
+fn m2m_client_credentials_access_token_ok() {
+    let t = sign_jwt_rs256(KID_A, &m2m_access_claims(), rsa_a()).unwrap();
+    let identity = check(&t).unwrap().into_inner();
+    assert_eq!(
+        identity,
+        CognitoIdentity {
+            sub: CLIENT.to_string(),
+            username: None,
+            token_use: TokenUse::Access,
+            client_id: CLIENT.to_string(),
+            groups: vec![],
+            scopes: vec!["artifacts/read".to_string(), "artifacts/list".to_string()],
+            expires_at: NOW + 3500,
+            kid: KID_A.to_string(),
+            nonce: None,
+        }
+    );
+}
+
+#[test]
+fn m2m_access_token_checks_still_apply_fails() {
+    // The same client-id and time rules as any access token: no M2M shortcut.
+    let other = edited(m2m_access_claims(), |c| {
+        c.insert("client_id".into(), json!(OTHER_CLIENT));
+    });
+    assert_err(
+        check_claims(&other),
+        VerifyError::WrongAudience,
+        "other client",
+    );
+    let expired = edited(m2m_access_claims(), |c| {
+        c.insert("exp".into(), json!(NOW - LEEWAY));
+    });
+    assert_err(check_claims(&expired), VerifyError::Expired, "expired");
+    let only_id = JwtValidation {
+        token_uses: vec![TokenUse::Id],
+        ..validation()
+    };
+    assert_err(
+        check_with(&token(&m2m_access_claims()), &only_id, NOW),
+        VerifyError::WrongTokenUse,
+        "access not accepted",
+    );
+    let spaced = edited(m2m_access_claims(), |c| {
+        c.insert("scope".into(), json!(" artifacts/read  artifacts/list "));
+    });
+    assert_eq!(
+        check_claims(&spaced).unwrap().scopes,
+        ["artifacts/read", "artifacts/list"]
+    );
+    let not_a_string = edited(m2m_access_claims(), |c| {
+        c.insert("scope".into(), json!(["artifacts/read"]));
+    });
+    assert_err(
+        check_claims(&not_a_string),
+        VerifyError::WrongClaimType("scope"),
+        "scope array",
+    );
+}
+
 #[test]
 fn raw_builder_matches_sign_jwt_rs256_ok() {
     // RSASSA-PKCS1-v1_5 is deterministic: ring and the crate's signer agree byte for byte.

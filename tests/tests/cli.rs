@@ -133,7 +133,7 @@ fn explain_is_deterministic_with_now() {
             .collect();
         assert_eq!(
             keys,
-            ["decision", "detail", "identity", "reason", "route", "status"],
+            ["decision", "detail", "identity", "reason", "route", "rule", "status"],
             "{first}"
         );
         assert_eq!(
@@ -156,6 +156,11 @@ fn explain_is_deterministic_with_now() {
     assert_eq!(v["identity"]["groups"], json!(["downloaders"]));
     assert_eq!(v["identity"]["expires_at"], json!(exp));
     assert_eq!(v["route"], "/releases");
+    // Which part of the route's rule admitted it.
+    assert_eq!(
+        v["rule"],
+        json!({"access": "groups", "matched": "downloaders", "by": "group"})
+    );
 }
 
 #[test]

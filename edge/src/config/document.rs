@@ -126,9 +126,10 @@ impl CognitoDoc {
 /// ```
 ///
 /// With `[auth]`, `/auth/` is a public route of the gate (no route may cover it), browser
-/// navigations without a usable credential are redirected to `/auth/login`, and gated routes
-/// may only nest when the inner route admits everyone the outer one admits (one cookie set per
-/// outer prefix covers the inner paths).
+/// navigations without a usable credential on a groups or authenticated route are redirected
+/// to `/auth/login` (a scopes route answers 401: no sign-in satisfies it), and gated routes may
+/// only nest when the inner route admits everyone the outer one gives sign-in cookies to (one
+/// cookie set per outer prefix covers the inner paths; see `config::sign_in_cookie_rule`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthDoc {
@@ -193,14 +194,29 @@ pub struct TrustedKeyDoc {
     pub public_key_file: Option<String>,
 }
 
-/// What a route requires.
+/// What a route requires (`routes[N].access`). Every route states one; none has a default.
+///
+/// | kind | admits |
+/// |---|---|
+/// | `public` | everyone; any credential is ignored and stripped |
+/// | `groups` | a Cognito token in one of `groups`, or (with `scopes`) an access token with one of `scopes`; or a signed URL/cookies covering the request |
+/// | `authenticated` | any valid Cognito token of the pool's accepted app clients, no group needed; or a signed URL/cookies |
+/// | `scopes` | a Cognito access token (`token_use = "access"`, e.g. client credentials) with one of `scopes`; or a signed URL/cookies |
+/// | `signed` | only a signed URL or signed cookies |
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessKind {
     /// No credential; any present is ignored and stripped.
     Public,
-    /// A Cognito token in one of `groups`, or a signed URL/cookies covering the request.
+    /// A Cognito token in one of `groups` (or, with `scopes`, an access token with one of
+    /// them), or a signed URL/cookies covering the request.
     Groups,
+    /// Any valid Cognito token (same signature and claim checks as `groups`), no group
+    /// needed, or a signed URL/cookies covering the request.
+    Authenticated,
+    /// A Cognito access token with one of `scopes` (machine clients), or a signed URL/cookies
+    /// covering the request.
+    Scopes,
     /// Only a signed URL or signed cookies.
     Signed,
 }
@@ -213,9 +229,15 @@ pub struct RouteDoc {
     pub prefix: String,
     /// The access rule.
     pub access: AccessKind,
-    /// For `access = "groups"`: the Cognito groups admitted (any of).
+    /// For `access = "groups"` (required there, and only there): the Cognito groups admitted
+    /// (any of, against `cognito:groups`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
+    /// For `access = "scopes"` (required) or `access = "groups"` (optional, any of with
+    /// `groups`): the OAuth scopes admitted (any of, against an access token's
+    /// space-separated `scope` claim; RFC 6749 §3.3 scope-tokens, e.g. `artifacts/read`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// `[publish]`: where `edgegate publish` puts releases. Values are checked by the publisher

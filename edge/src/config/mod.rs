@@ -31,8 +31,18 @@
 //!
 //! [[routes]]
 //! prefix = "/releases"
-//! access = "groups"                  # "public" | "groups" | "signed"
+//! access = "groups"                  # "public" | "groups" | "authenticated" | "scopes" | "signed"
 //! groups = ["downloaders"]
+//! scopes = ["releases/read"]         # optional: or an access token with one of these scopes
+//!
+//! [[routes]]
+//! prefix = "/members"
+//! access = "authenticated"           # any valid token of the pool
+//!
+//! [[routes]]
+//! prefix = "/artifacts"
+//! access = "scopes"                  # an access token with one of these (RFC 6749 §3.3)
+//! scopes = ["artifacts/read"]
 //!
 //! [[routes]]
 //! prefix = "/shared"
@@ -103,15 +113,94 @@ impl core::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// A route's access rule, validated.
+/// A route's access rule, validated (from `routes[N].access`, `.groups`, `.scopes`).
+///
+/// Every kind but `Public` also admits a signed URL or signed cookies covering the request;
+/// the token kinds differ only in which verified Cognito token they admit (a token has always
+/// passed the pool's signature, `iss`, app client, `token_use` and time checks first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Access {
     /// No credential needed.
     Public,
-    /// Cognito token in any of these groups, or signed URL/cookies.
-    Groups(Vec<String>),
+    /// A Cognito token in any of `groups` (`cognito:groups`), or an access token
+    /// (`token_use = "access"`) whose `scope` claim holds any of `scopes` (empty: none
+    /// listed); or signed URL/cookies.
+    Groups {
+        /// The admitted groups (non-empty).
+        groups: Vec<String>,
+        /// The admitted OAuth scopes (maybe empty).
+        scopes: Vec<String>,
+    },
+    /// Any verified Cognito token, no group needed; or signed URL/cookies.
+    Authenticated,
+    /// A Cognito access token whose `scope` claim holds any of these scopes (non-empty); ID
+    /// tokens never qualify (Cognito puts no `scope` in them); or signed URL/cookies.
+    Scopes(Vec<String>),
     /// Signed URL/cookies only.
     Signed,
+}
+
+impl Access {
+    /// The `routes[N].access` word of this rule (`public`, `groups`, `authenticated`,
+    /// `scopes`, `signed`), as `edgegate explain` shows it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::Groups { .. } => "groups",
+            Access::Authenticated => "authenticated",
+            Access::Scopes(_) => "scopes",
+            Access::Signed => "signed",
+        }
+    }
+
+    /// Whether a verified Cognito token can decide on this route (`groups`, `authenticated`,
+    /// `scopes`); on `signed` a token is refused and on `public` ignored.
+    pub fn admits_tokens(&self) -> bool {
+        matches!(
+            self,
+            Access::Groups { .. } | Access::Authenticated | Access::Scopes(_)
+        )
+    }
+}
+
+/// Most scopes one route may list (`routes[N].scopes`).
+pub const MAX_ROUTE_SCOPES: usize = 32;
+/// Longest scope name, in bytes.
+pub const MAX_SCOPE_BYTES: usize = 128;
+
+/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )` (printable ASCII but space,
+/// `"` and `\`); here also at most [`MAX_SCOPE_BYTES`].
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_SCOPE_BYTES
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
+/// Validates `routes[N].scopes` (`field`): 1 to [`MAX_ROUTE_SCOPES`] scope-tokens
+/// ([`is_scope_token`]), no duplicates.
+fn validate_scopes(field: &str, scopes: &[String]) -> Result<Vec<String>, ConfigError> {
+    if scopes.is_empty() {
+        return Err(ConfigError::new(field, "must list at least one scope"));
+    }
+    if scopes.len() > MAX_ROUTE_SCOPES {
+        return Err(ConfigError::new(field, "at most 32 scopes"));
+    }
+    for (i, s) in scopes.iter().enumerate() {
+        if !is_scope_token(s) {
+            return Err(ConfigError::new(
+                field,
+                format!("scope {i} is not an RFC 6749 scope-token of 1 to 128 bytes (printable ASCII except space, \" and \\)"),
+            ));
+        }
+        if scopes.get(..i).is_some_and(|before| before.contains(s)) {
+            return Err(ConfigError::new(
+                field,
+                format!("scope {i} is listed twice"),
+            ));
+        }
+    }
+    Ok(scopes.to_vec())
 }
 
 /// A validated route.
@@ -310,30 +399,54 @@ impl GateConfig {
                     "duplicate prefix",
                 ));
             }
-            let access = match (r.access, &r.groups) {
-                (AccessKind::Groups, Some(groups)) if !groups.is_empty() => {
+            let scopes_field = format!("{field}.scopes");
+            let access = match (r.access, &r.groups, &r.scopes) {
+                (AccessKind::Groups, Some(groups), scopes) if !groups.is_empty() => {
                     if groups.iter().any(|g| g.is_empty()) {
                         return Err(ConfigError::new(
                             format!("{field}.groups"),
                             "empty group name",
                         ));
                     }
-                    Access::Groups(groups.clone())
+                    let scopes = match scopes {
+                        Some(list) => validate_scopes(&scopes_field, list)?,
+                        None => Vec::new(),
+                    };
+                    Access::Groups {
+                        groups: groups.clone(),
+                        scopes,
+                    }
                 }
-                (AccessKind::Groups, _) => {
+                (AccessKind::Groups, _, _) => {
                     return Err(ConfigError::new(
                         format!("{field}.groups"),
                         "required and non-empty for access = \"groups\"",
                     ))
                 }
-                (_, Some(_)) => {
+                (_, Some(_), _) => {
                     return Err(ConfigError::new(
                         format!("{field}.groups"),
                         "only allowed with access = \"groups\"",
                     ))
                 }
-                (AccessKind::Public, None) => Access::Public,
-                (AccessKind::Signed, None) => Access::Signed,
+                (AccessKind::Scopes, None, Some(list)) => {
+                    Access::Scopes(validate_scopes(&scopes_field, list)?)
+                }
+                (AccessKind::Scopes, None, None) => {
+                    return Err(ConfigError::new(
+                        scopes_field,
+                        "required and non-empty for access = \"scopes\"",
+                    ))
+                }
+                (_, None, Some(_)) => {
+                    return Err(ConfigError::new(
+                        scopes_field,
+                        "only allowed with access = \"scopes\" or \"groups\"",
+                    ))
+                }
+                (AccessKind::Authenticated, None, None) => Access::Authenticated,
+                (AccessKind::Public, None, None) => Access::Public,
+                (AccessKind::Signed, None, None) => Access::Signed,
             };
             match &access {
                 Access::Signed if trusted_keys.is_empty() => {
@@ -342,13 +455,36 @@ impl GateConfig {
                         "\"signed\" needs at least one [[cloudfront.trusted_keys]]",
                     ))
                 }
-                Access::Groups(_) if cognito.is_none() && trusted_keys.is_empty() => {
+                Access::Groups { .. } if cognito.is_none() && trusted_keys.is_empty() => {
                     return Err(ConfigError::new(
                         format!("{field}.access"),
                         "\"groups\" needs [cognito] or [[cloudfront.trusted_keys]]",
                     ))
                 }
+                Access::Authenticated | Access::Scopes(_) if cognito.is_none() => {
+                    return Err(ConfigError::new(
+                        format!("{field}.access"),
+                        format!("\"{}\" needs [cognito]", access.kind()),
+                    ))
+                }
                 _ => {}
+            }
+            let lists_scopes = match &access {
+                Access::Groups { scopes, .. } => !scopes.is_empty(),
+                Access::Scopes(_) => true,
+                _ => false,
+            };
+            // Only access tokens carry scopes: a scope rule the pool can never satisfy is a
+            // mistake, not a silent "nobody".
+            if lists_scopes
+                && !cognito
+                    .as_ref()
+                    .is_some_and(|c| c.validation.token_uses.contains(&TokenUse::Access))
+            {
+                return Err(ConfigError::new(
+                    scopes_field,
+                    "scopes are matched against access tokens: needs [cognito] with \"access\" in cognito.token_use",
+                ));
             }
             routes.push(Route {
                 prefix: r.prefix.clone(),
@@ -437,6 +573,26 @@ fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig,
         },
         jwks,
     })
+}
+
+/// Which signed-in browser users get CloudFront cookies for a route's prefix from the auth
+/// function (sign-in verifies ID tokens, which carry groups but never scopes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInCookies<'a> {
+    /// Users in any of these groups (`access = "groups"`; its `scopes` play no part).
+    Groups(&'a [String]),
+    /// Every signed-in user (`access = "authenticated"`).
+    Everyone,
+}
+
+/// The sign-in cookie rule of a route: `None` for routes no sign-in gets cookies for
+/// (`public`, `signed`, and `scopes`, which only machine access tokens satisfy).
+pub fn sign_in_cookie_rule(access: &Access) -> Option<SignInCookies<'_>> {
+    match access {
+        Access::Groups { groups, .. } => Some(SignInCookies::Groups(groups)),
+        Access::Authenticated => Some(SignInCookies::Everyone),
+        Access::Public | Access::Signed | Access::Scopes(_) => None,
+    }
 }
 
 fn is_local_http(url: &str) -> bool {
@@ -542,21 +698,26 @@ fn validate_auth(
         }
     }
     // One cookie set per outer prefix covers the nested paths: a nested gated route must admit
-    // everyone its outer groups route admits.
+    // every signed-in user the outer route gives cookies to (see `sign_in_cookie_rule`).
     for outer in routes {
-        let Access::Groups(outer_groups) = &outer.access else {
+        let Some(outer_rule) = sign_in_cookie_rule(&outer.access) else {
             continue;
         };
         for inner in routes {
             if inner.prefix == outer.prefix || !crate::path::covers(&outer.prefix, &inner.prefix) {
                 continue;
             }
-            let ok = match &inner.access {
-                Access::Public => true,
-                Access::Signed => false,
-                Access::Groups(inner_groups) => {
-                    outer_groups.iter().all(|g| inner_groups.contains(g))
-                }
+            let ok = match (&inner.access, outer_rule) {
+                (Access::Public | Access::Authenticated, _) => true,
+                (Access::Signed | Access::Scopes(_), _) => false,
+                (
+                    Access::Groups {
+                        groups: inner_groups,
+                        ..
+                    },
+                    SignInCookies::Groups(outer_groups),
+                ) => outer_groups.iter().all(|g| inner_groups.contains(g)),
+                (Access::Groups { .. }, SignInCookies::Everyone) => false,
             };
             if !ok {
                 return Err(ConfigError::new(

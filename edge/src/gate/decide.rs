@@ -5,7 +5,9 @@
 use super::credential::{amplify_token, bearer_token, verify_signed, verify_token};
 use super::decision::{Decision, Identity, Reason};
 use super::detail::Detail;
-use super::forward::{admit_token, allow, allow_auth, AMPLIFY_COOKIE_PREFIX};
+use super::forward::{
+    admit_token, allow, allow_auth, public_rule, signed_rule, AMPLIFY_COOKIE_PREFIX,
+};
 use super::response::{
     invalid_signed, is_navigation, login_location, Ctx, DEV_LOOP_MARKER_COOKIE, LOOP_MARKER_COOKIE,
 };
@@ -110,7 +112,7 @@ pub fn decide_cached(
 
     // 4. Public routes.
     if route.access == Access::Public {
-        return allow(req, &split, &jar, Identity::Anonymous, route);
+        return allow(req, &split, &jar, Identity::Anonymous, route, public_rule());
     }
 
     // 5. Methods.
@@ -136,7 +138,14 @@ pub fn decide_cached(
         };
         let url = resource(split.rest.as_deref());
         return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
-            Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
+            Ok(grant) => allow(
+                req,
+                &split,
+                &jar,
+                Identity::signed(&grant),
+                route,
+                signed_rule(route, CredentialSource::Url),
+            ),
             Err(e) => invalid_signed(&ctx, e),
         };
     }
@@ -156,21 +165,18 @@ pub fn decide_cached(
                 Detail::AuthorizationNotBearer,
             );
         };
-        let groups = match &route.access {
-            Access::Groups(groups) => groups,
-            _ => {
-                return ctx.deny(
-                    403,
-                    Reason::Forbidden,
-                    Detail::BearerNotAcceptedOnSignedRoute,
-                )
-            }
-        };
+        if !route.access.admits_tokens() {
+            return ctx.deny(
+                403,
+                Reason::Forbidden,
+                Detail::BearerNotAcceptedOnSignedRoute,
+            );
+        }
         let Some(cognito) = cfg.cognito() else {
             return ctx.deny(401, Reason::InvalidCredential, Detail::CognitoNotConfigured);
         };
         return match verify_token(token, cognito, verifier, now, cache) {
-            Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", groups, route),
+            Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", route),
             Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge),
             Err(e) => ctx.deny(401, Reason::InvalidCredential, Detail::Credential(e)),
         };
@@ -200,15 +206,21 @@ pub fn decide_cached(
             Some(&req.querystring)
         });
         return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
-            Ok(grant) => allow(req, &split, &jar, Identity::signed(&grant), route),
+            Ok(grant) => allow(
+                req,
+                &split,
+                &jar,
+                Identity::signed(&grant),
+                route,
+                signed_rule(route, CredentialSource::Cookie),
+            ),
             Err(e) => ctx.sign_in_or(Detail::Credential(e), invalid_signed(&ctx, e)),
         };
     }
 
-    if let (Some(auth), Some(cognito), Access::Groups(groups)) =
-        (cfg.auth(), cfg.cognito(), &route.access)
-    {
-        if !auth.amplify_client_ids.is_empty()
+    if let (Some(auth), Some(cognito)) = (cfg.auth(), cfg.cognito()) {
+        if route.access.admits_tokens()
+            && !auth.amplify_client_ids.is_empty()
             && jar
                 .pairs()
                 .iter()
@@ -229,15 +241,7 @@ pub fn decide_cached(
                         Detail::AmplifyClientMismatch,
                     ),
                 ),
-                Ok(identity) => admit_token(
-                    req,
-                    &split,
-                    &jar,
-                    &identity,
-                    "amplify_cookie",
-                    groups,
-                    route,
-                ),
+                Ok(identity) => admit_token(req, &split, &jar, &identity, "amplify_cookie", route),
                 Err(VerifyError::TooLarge) => {
                     ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge)
                 }

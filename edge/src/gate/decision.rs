@@ -136,6 +136,24 @@ impl Identity {
     }
 }
 
+/// Which part of a route's access rule admitted or refused a verified credential: the
+/// `rule` member of `edgegate explain` (never in the log line). Names only configuration
+/// values (the route's kind, a group or scope it lists), never a token or signature.
+///
+/// `{"access": "scopes", "matched": "artifacts/read", "by": "scope"}` (admitted),
+/// `{"access": "groups", "matched": null, "by": null}` (refused: 403 `forbidden`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleMatch {
+    /// The route's access kind ([`crate::config::Access::kind`]).
+    pub access: &'static str,
+    /// The group or scope of the route that the token holds; `None` when admitted without one
+    /// (`authenticated`, public, signed credentials) or refused.
+    pub matched: Option<String>,
+    /// What admitted: `group`, `scope`, `token` (`authenticated`: any verified token),
+    /// `signed_url`, `signed_cookies` or `public`; `None` when refused.
+    pub by: Option<&'static str>,
+}
+
 /// The request goes on to the origin.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ForwardRequest {
@@ -145,6 +163,9 @@ pub struct ForwardRequest {
     pub identity: Identity,
     /// The route prefix that matched.
     pub route: String,
+    /// The part of the route's rule that admitted (`None`: `/auth/*`, admitted before any
+    /// route).
+    pub rule: Option<RuleMatch>,
 }
 
 /// The request is answered by the gate.
@@ -160,6 +181,9 @@ pub struct Denial {
     pub route: Option<String>,
     /// A verified identity that was nevertheless refused (403 `forbidden`).
     pub identity: Option<Identity>,
+    /// The route rule that refused `identity` (`matched: None`); `None` when no rule was
+    /// evaluated against a verified credential.
+    pub rule: Option<RuleMatch>,
     /// `WWW-Authenticate` value for 401s.
     pub www_authenticate: Option<&'static str>,
     /// A small HTML page instead of the plain reason (the sign-in loop breaker).
@@ -328,7 +352,14 @@ impl Decision {
         match self {
             Decision::Allow(forward) => of_identity(&forward.identity),
             Decision::Deny(denial) => match &denial.identity {
-                Some(identity) if denial.detail == Detail::NotInGroup => of_identity(identity),
+                Some(identity)
+                    if matches!(
+                        denial.detail,
+                        Detail::NotInGroup | Detail::MissingScope | Detail::NotInGroupOrScope
+                    ) =>
+                {
+                    of_identity(identity)
+                }
                 Some(_) => Stability::Never,
                 None => of_detail(denial.detail),
             },
@@ -336,8 +367,19 @@ impl Decision {
         }
     }
 
+    /// The part of the route's access rule that admitted or refused a verified credential
+    /// (see [`RuleMatch`]); `None` when no rule was evaluated against one.
+    pub fn rule(&self) -> Option<&RuleMatch> {
+        match self {
+            Decision::Allow(f) => f.rule.as_ref(),
+            Decision::Deny(d) => d.rule.as_ref(),
+            Decision::Redirect(_) => None,
+        }
+    }
+
     /// The `edgegate explain` JSON:
-    /// `{"decision","status","reason","detail","route","identity"}`.
+    /// `{"decision","status","reason","detail","route","identity","rule"}` (`rule`: a
+    /// [`RuleMatch`] or `null`).
     pub fn explain(&self) -> serde_json::Value {
         serde_json::json!({
             "decision": self.kind(),
@@ -346,6 +388,7 @@ impl Decision {
             "detail": self.detail(),
             "route": self.route(),
             "identity": self.identity(),
+            "rule": self.rule(),
         })
     }
 }

@@ -40,8 +40,15 @@ pub enum Detail {
     BearerNotAcceptedOnSignedRoute,
     /// A token, but no `[cognito]` section to verify it against (401).
     CognitoNotConfigured,
-    /// A valid token whose `cognito:groups` has none of the route's groups (403).
+    /// A valid token whose `cognito:groups` has none of the route's groups (403; the route
+    /// lists groups only).
     NotInGroup,
+    /// A valid token that is not an access token with one of the route's scopes (403;
+    /// `access = "scopes"`). An ID token always gets this: it carries no scopes.
+    MissingScope,
+    /// A valid token in none of the route's groups and not an access token with one of its
+    /// scopes (403; `access = "groups"` listing both `groups` and `scopes`).
+    NotInGroupOrScope,
     /// Two `CloudFront-*` cookies of one name (403 `invalid_credential`).
     DuplicateCookies,
     /// The Amplify `LastAuthUser` cookie names no user with a token cookie.
@@ -88,6 +95,8 @@ impl Detail {
             Detail::BearerNotAcceptedOnSignedRoute => "bearer_not_accepted_on_signed_route",
             Detail::CognitoNotConfigured => "cognito_not_configured",
             Detail::NotInGroup => "not_in_group",
+            Detail::MissingScope => "missing_scope",
+            Detail::NotInGroupOrScope => "not_in_group_or_scope",
             Detail::DuplicateCookies => "duplicate_cookies",
             Detail::AmplifyNoUser => "amplify_no_user",
             Detail::AmplifyTokenMissing => "amplify_token_missing",
@@ -148,6 +157,8 @@ mod tests {
         ),
         (Detail::CognitoNotConfigured, "cognito_not_configured"),
         (Detail::NotInGroup, "not_in_group"),
+        (Detail::MissingScope, "missing_scope"),
+        (Detail::NotInGroupOrScope, "not_in_group_or_scope"),
         (Detail::DuplicateCookies, "duplicate_cookies"),
         (Detail::AmplifyNoUser, "amplify_no_user"),
         (Detail::AmplifyTokenMissing, "amplify_token_missing"),

@@ -1,13 +1,13 @@
 //! Forwarding: what the origin receives once a request is allowed, with `Authorization`,
 //! the credential cookies and the signing query parameters stripped.
 
-use super::decision::{Decision, Denial, ForwardRequest, Identity, Reason};
+use super::decision::{Decision, Denial, ForwardRequest, Identity, Reason, RuleMatch};
 use super::detail::Detail;
-use crate::config::{Route, AUTH_PREFIX};
+use crate::config::{Access, Route, AUTH_PREFIX};
 use crate::cookies::CookieJar;
 use crate::event::ViewerRequest;
-use edgegate_keys::jwt::CognitoIdentity;
-use edgegate_keys::signed;
+use edgegate_keys::jwt::{CognitoIdentity, TokenUse};
+use edgegate_keys::signed::{self, CredentialSource};
 use edgegate_keys::Verified;
 
 /// The prefix of edgegate's own cookie names (nonce, refresh, loop marker).
@@ -41,32 +41,120 @@ pub(super) fn allow_auth(
         }),
         identity: Identity::Anonymous,
         route: AUTH_PREFIX.to_string(),
+        rule: None,
     })
 }
 
-/// A verified token: admitted when it is in one of the route's groups, else 403 `forbidden`
-/// with the identity kept for logs and `explain`.
+/// Whether `route`'s rule admits a verified Cognito token, and by what: the first of the
+/// route's groups the token's `cognito:groups` holds, else (access tokens only) the first of
+/// the route's scopes its `scope` claim holds, exact string matches. An ID token's `scope`
+/// claim, if a pool ever put one there, is never read: Cognito ID tokens carry no scopes
+/// (Amazon Cognito Developer Guide, "Understanding the identity (ID) token"), and scopes are
+/// an OAuth access-token grant (RFC 6749 §3.3).
+///
+/// # Errors
+/// The refusal's detail (`not_in_group`, `missing_scope`, `not_in_group_or_scope`) with the
+/// rule, `matched: None`.
+fn token_rule(
+    access: &Access,
+    identity: &CognitoIdentity,
+) -> Result<RuleMatch, (Detail, RuleMatch)> {
+    let kind = access.kind();
+    let admitted = |by: &'static str, matched: Option<&String>| RuleMatch {
+        access: kind,
+        matched: matched.cloned(),
+        by: Some(by),
+    };
+    let refused = |detail: Detail| {
+        Err((
+            detail,
+            RuleMatch {
+                access: kind,
+                matched: None,
+                by: None,
+            },
+        ))
+    };
+    let token_scopes: &[String] = match identity.token_use {
+        TokenUse::Access => &identity.scopes,
+        TokenUse::Id => &[],
+    };
+    match access {
+        Access::Groups { groups, scopes } => {
+            if let Some(g) = groups.iter().find(|g| identity.groups.contains(g)) {
+                return Ok(admitted("group", Some(g)));
+            }
+            if let Some(s) = scopes.iter().find(|s| token_scopes.contains(s)) {
+                return Ok(admitted("scope", Some(s)));
+            }
+            refused(if scopes.is_empty() {
+                Detail::NotInGroup
+            } else {
+                Detail::NotInGroupOrScope
+            })
+        }
+        Access::Authenticated => Ok(admitted("token", None)),
+        Access::Scopes(scopes) => match scopes.iter().find(|s| token_scopes.contains(s)) {
+            Some(s) => Ok(admitted("scope", Some(s))),
+            None => refused(Detail::MissingScope),
+        },
+        // Not reached (the caller refuses tokens on these first); fail closed all the same.
+        Access::Public | Access::Signed => refused(Detail::BearerNotAcceptedOnSignedRoute),
+    }
+}
+
+/// A verified token: admitted when the route's rule admits it ([`token_rule`]), else 403
+/// `forbidden` with the identity and the refusing rule kept for logs and `explain`.
 pub(super) fn admit_token(
     req: &ViewerRequest,
     split: &signed::SplitQuery<'_>,
     jar: &CookieJar,
     identity: &Verified<CognitoIdentity>,
     source: &'static str,
-    groups: &[String],
     route: &Route,
 ) -> Decision {
-    if identity.groups.iter().any(|g| groups.contains(g)) {
-        return allow(req, split, jar, Identity::cognito(identity, source), route);
+    match token_rule(&route.access, identity) {
+        Ok(rule) => allow(
+            req,
+            split,
+            jar,
+            Identity::cognito(identity, source),
+            route,
+            rule,
+        ),
+        Err((detail, rule)) => Decision::Deny(Denial {
+            status: 403,
+            reason: Reason::Forbidden,
+            detail,
+            route: Some(route.prefix.clone()),
+            identity: Some(Identity::cognito(identity, source)),
+            rule: Some(rule),
+            www_authenticate: None,
+            page: None,
+        }),
     }
-    Decision::Deny(Denial {
-        status: 403,
-        reason: Reason::Forbidden,
-        detail: Detail::NotInGroup,
-        route: Some(route.prefix.clone()),
-        identity: Some(Identity::cognito(identity, source)),
-        www_authenticate: None,
-        page: None,
-    })
+}
+
+/// The rule that admitted a verified signed URL or cookie set on `route` (any non-public
+/// route admits one that covers the request).
+pub(super) fn signed_rule(route: &Route, source: CredentialSource) -> RuleMatch {
+    RuleMatch {
+        access: route.access.kind(),
+        matched: None,
+        by: Some(match source {
+            CredentialSource::Url => "signed_url",
+            CredentialSource::Cookie => "signed_cookies",
+        }),
+    }
+}
+
+/// The rule of a public route.
+pub(super) fn public_rule() -> RuleMatch {
+    RuleMatch {
+        access: "public",
+        matched: None,
+        by: Some("public"),
+    }
 }
 
 /// The request as the origin gets it: `Authorization` removed, the cookies `strip` names
@@ -91,17 +179,20 @@ fn forward(
     forward
 }
 
-/// Admits `identity` on `route`: the request goes on with every credential stripped.
+/// Admits `identity` on `route` by `rule`: the request goes on with every credential
+/// stripped.
 pub(super) fn allow(
     req: &ViewerRequest,
     split: &signed::SplitQuery<'_>,
     jar: &CookieJar,
     identity: Identity,
     route: &Route,
+    rule: RuleMatch,
 ) -> Decision {
     Decision::Allow(ForwardRequest {
         request: forward(req, split, jar, is_auth_cookie),
         identity,
         route: route.prefix.clone(),
+        rule: Some(rule),
     })
 }

@@ -14,10 +14,15 @@
 //!    - signed URL / cookies invalid → 403 `invalid_credential` (CloudFront's behaviour);
 //!    - bearer token invalid → 401 `invalid_credential` with `WWW-Authenticate: Bearer
 //!      error="invalid_token"` (RFC 6750 §3);
-//!    - valid token outside the route's groups, or a token on a signed-only route → 403
-//!      `forbidden`;
-//!    - none on a groups route → 401 `missing_credential` (`WWW-Authenticate: Bearer`); none on a
-//!      signed-only route → 403 `missing_credential` (CloudFront answers 403 there).
+//!    - a valid token the route's rule does not admit → 403 `forbidden`: on a `groups` route
+//!      one in none of its groups (`not_in_group`), or, when it also lists scopes, not an access
+//!      token with one of them either (`not_in_group_or_scope`); on a `scopes` route anything
+//!      but an access token with one of its scopes (`missing_scope`; an ID token never has
+//!      one); an `authenticated` route admits every valid token; a token on a signed-only
+//!      route → 403 `forbidden` too;
+//!    - none on a groups, authenticated or scopes route → 401 `missing_credential`
+//!      (`WWW-Authenticate: Bearer`); none on a signed-only route → 403 `missing_credential`
+//!      (CloudFront answers 403 there).
 //!
 //! Every generated response is `Cache-Control: no-store` with a one-word reason code; the
 //! detail (`expired`, `bad_signature`, `unknown_kid`, ...) is only in the [`Decision`] for logs
@@ -38,7 +43,8 @@ mod response;
 
 pub use decide::{decide, decide_cached, MAX_COOKIE_BYTES};
 pub use decision::{
-    Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect, Stability,
+    Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect, RuleMatch,
+    Stability,
 };
 pub use detail::Detail;
 pub use forward::{AMPLIFY_COOKIE_PREFIX, DEV_COOKIE_PREFIX, EDGEGATE_COOKIE_PREFIX};

@@ -5,7 +5,7 @@
 
 use super::decision::{Decision, Denial, Page, Reason, Redirect};
 use super::detail::Detail;
-use crate::config::{Access, Route};
+use crate::config::{sign_in_cookie_rule, Route};
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
 use edgegate_keys::VerifyError;
 
@@ -113,13 +113,14 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// A navigation on a groups route is sent to sign in (or shown the loop page); anything
-    /// else gets `otherwise`.
+    /// A navigation on a route sign-in can give cookies for (`groups`, `authenticated`; see
+    /// [`sign_in_cookie_rule`]) is sent to sign in (or shown the loop page); anything else,
+    /// `scopes` routes included (no browser sign-in satisfies them), gets `otherwise`.
     pub(super) fn sign_in_or(&self, detail: Detail, otherwise: Decision) -> Decision {
-        let groups_route = self
+        let sign_in_route = self
             .route
-            .is_some_and(|r| matches!(r.access, Access::Groups(_)));
-        if !(self.navigation && groups_route) {
+            .is_some_and(|r| sign_in_cookie_rule(&r.access).is_some());
+        if !(self.navigation && sign_in_route) {
             return otherwise;
         }
         if self.loop_marker {
@@ -129,6 +130,7 @@ impl Ctx<'_> {
                 detail: Detail::SignInLoop,
                 route: self.route.map(|r| r.prefix.clone()),
                 identity: None,
+                rule: None,
                 www_authenticate: None,
                 page: Some(Page::SignInLoop),
             });
@@ -150,6 +152,7 @@ impl Ctx<'_> {
             detail,
             route: self.route.map(|r| r.prefix.clone()),
             identity: None,
+            rule: None,
             page: None,
             www_authenticate: match (status, reason) {
                 (401, Reason::MissingCredential) => Some(BEARER_MISSING),

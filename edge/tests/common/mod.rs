@@ -11,6 +11,9 @@
 //! | `/releases/internal` | groups `staff` |
 //! | `/shared` | signed |
 //! | `/public` | public |
+//! | `/members` | authenticated |
+//! | `/artifacts` | scopes `artifacts/read` |
+//! | `/builds` | groups `downloaders` or scopes `builds/read` |
 //!
 //! Nothing covers `/`, so every other path is `no_route`. The clock is fixed at [`NOW`].
 #![allow(dead_code)] // reason: each test crate and the generator use a different subset.
@@ -96,6 +99,20 @@ fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc 
         prefix: prefix.to_string(),
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        scopes: None,
+    }
+}
+
+/// A route listing `scopes` (and maybe `groups`).
+pub(crate) fn scoped_route(
+    prefix: &str,
+    access: AccessKind,
+    groups: Option<&[&str]>,
+    scopes: &[&str],
+) -> RouteDoc {
+    RouteDoc {
+        scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
+        ..route(prefix, access, groups)
     }
 }
 
@@ -133,6 +150,14 @@ pub(crate) fn document() -> ConfigDocument {
             route("/releases/internal", AccessKind::Groups, Some(&["staff"])),
             route("/shared", AccessKind::Signed, None),
             route("/public", AccessKind::Public, None),
+            route("/members", AccessKind::Authenticated, None),
+            scoped_route("/artifacts", AccessKind::Scopes, None, &["artifacts/read"]),
+            scoped_route(
+                "/builds",
+                AccessKind::Groups,
+                Some(&["downloaders"]),
+                &["builds/read"],
+            ),
         ],
         auth: None,
         publish: None,
@@ -185,6 +210,29 @@ pub(crate) fn access_claims(groups: &[&str]) -> Value {
         "exp": NOW + 3600,
         "username": "alice",
     })
+}
+
+/// Claims of a valid Cognito client-credentials (M2M) access token with `scope`: exactly the
+/// members Cognito issues (`sub` = the app client id; no `username`, `cognito:groups` or
+/// `aud`; Amazon Cognito Developer Guide, "Understanding the access token").
+pub(crate) fn m2m_claims(scope: &str) -> Value {
+    json!({
+        "sub": CLIENT_ID,
+        "token_use": "access",
+        "scope": scope,
+        "auth_time": NOW - 60,
+        "iss": issuer(),
+        "exp": NOW + 3600,
+        "iat": NOW - 60,
+        "version": 2,
+        "jti": "0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a",
+        "client_id": CLIENT_ID,
+    })
+}
+
+/// A valid M2M access token with `scope` (space-separated).
+pub(crate) fn m2m_token(scope: &str) -> String {
+    jwt(&m2m_claims(scope))
 }
 
 /// `claims` with `name` set to `value` (or removed when `value` is null).

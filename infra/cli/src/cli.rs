@@ -104,6 +104,13 @@ enum Command {
         /// Mint a token with no groups at all.
         #[arg(long, conflicts_with = "groups")]
         no_groups: bool,
+        /// Mint a client-credentials (machine-to-machine) access token instead: no user, no
+        /// groups, `sub` = `client_id` = the dev app client, the `--scope`s in `scope`.
+        #[arg(long, conflicts_with_all = ["user", "groups", "no_groups", "token_use"], requires = "scopes")]
+        client_credentials: bool,
+        /// A scope of the client-credentials token (repeatable), e.g. artifacts/read.
+        #[arg(long = "scope", requires = "client_credentials", value_parser = parse_scope)]
+        scopes: Vec<String>,
         /// id or access.
         #[arg(long, value_enum, default_value = "access")]
         token_use: TokenUseArg,
@@ -229,11 +236,18 @@ async fn run(cli: Cli) -> ExitCode {
             token_lifetime,
         } => dev::run(root, config, addr, jwks, token_lifetime).await,
         Command::Token {
+            client_credentials: true,
+            scopes,
+            expires_in,
+            ..
+        } => dev::mint_client_token(&scopes, now_secs(), expires_in).map(|t| println!("{t}")),
+        Command::Token {
             user,
             groups,
             no_groups,
             token_use,
             expires_in,
+            ..
         } => {
             let groups = if no_groups {
                 Vec::new()
@@ -306,5 +320,14 @@ async fn run(cli: Cli) -> ExitCode {
             eprintln!("edgegate: {}", e.one_line());
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `--scope`: an RFC 6749 §3.3 scope-token, as `routes[N].scopes` takes it.
+fn parse_scope(s: &str) -> Result<String, String> {
+    if edgegate_edge::config::is_scope_token(s) {
+        Ok(s.to_string())
+    } else {
+        Err("a scope is 1 to 128 bytes of printable ASCII except space, \" and \\".to_string())
     }
 }

@@ -334,4 +334,44 @@ mod tests {
             assert!(!e.contains('\n'), "one line: {e}");
         }
     }
+
+    /// The README's route kinds in TOML: `authenticated`, `scopes` and `groups` with `scopes`
+    /// parse to the document; a misspelt `scope` or a capitalised kind is refused by name.
+    #[test]
+    fn document_access_kinds_and_scopes_in_toml_ok() {
+        use edgegate_edge::config::AccessKind;
+        let base = "version = 1\n[site]\ndomain = \"d.example.com\"\n";
+        let routes = "[[routes]]\nprefix = \"/releases\"\naccess = \"groups\"\ngroups = [\"downloaders\"]\nscopes = [\"releases/read\"]\n\
+                      [[routes]]\nprefix = \"/members\"\naccess = \"authenticated\"\n\
+                      [[routes]]\nprefix = \"/artifacts\"\naccess = \"scopes\"\nscopes = [\"artifacts/read\"]\n";
+        let doc = parse_document(&format!("{base}{routes}"), "edgegate.toml").unwrap();
+        let kinds: Vec<(AccessKind, Option<Vec<String>>)> = doc
+            .routes
+            .iter()
+            .map(|r| (r.access, r.scopes.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (AccessKind::Groups, Some(vec!["releases/read".to_string()])),
+                (AccessKind::Authenticated, None),
+                (AccessKind::Scopes, Some(vec!["artifacts/read".to_string()])),
+            ]
+        );
+        for (bad, expect) in [
+            (
+                "[[routes]]\nprefix = \"/a\"\naccess = \"scopes\"\nscope = [\"a\"]\n",
+                "scope",
+            ),
+            (
+                "[[routes]]\nprefix = \"/a\"\naccess = \"Authenticated\"\n",
+                "Authenticated",
+            ),
+        ] {
+            let e = parse_document(&format!("{base}{bad}"), "edgegate.toml")
+                .unwrap_err()
+                .one_line();
+            assert!(e.contains(expect), "{bad:?}: {e}");
+        }
+    }
 }

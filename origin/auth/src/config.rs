@@ -7,7 +7,9 @@
 //! secret) and [`AuthError`], which names the offending field and never a secret value.
 
 use crate::cookies::CookieStyle;
-use edgegate_edge::config::{Access, AuthSecretsDoc, ConfigDocument, GateConfig, Scheme};
+use edgegate_edge::config::{
+    sign_in_cookie_rule, Access, AuthSecretsDoc, ConfigDocument, GateConfig, Scheme, SignInCookies,
+};
 use edgegate_keys::jwt::{JwtValidation, TokenUse};
 use edgegate_keys::sign::SigningKey;
 use edgegate_keys::{Jwks, KeyPairId};
@@ -66,8 +68,13 @@ pub struct AuthSettings {
     /// The user pool's signing keys (its JWKS, loaded at start; never fetched per request).
     pub jwks: Jwks,
     /// Groups routes in config order: (route prefix, Cognito groups of which any one grants
-    /// it). Signed and public routes are not listed.
+    /// it). Signed, public, authenticated and scopes routes are not listed (a groups route's
+    /// `scopes` play no part: sign-in verifies ID tokens, which carry none).
     pub group_routes: Vec<(String, Vec<String>)>,
+    /// `access = "authenticated"` route prefixes in config order: every signed-in user gets
+    /// cookies for them. Scopes-only routes are in neither list (only machine access tokens
+    /// satisfy them, never a browser sign-in).
+    pub authenticated_routes: Vec<String>,
     /// Every gated prefix (groups and signed routes) plus `/`, sorted and deduplicated: where
     /// stale cookie sets are expired.
     pub gated_prefixes: Vec<String>,
@@ -103,15 +110,19 @@ impl AuthSettings {
             .map(|k| k.public_key.clone())
             .ok_or_else(|| err("auth.key_pair_id", "must be one of cloudfront.trusted_keys"))?;
         let mut group_routes = Vec::new();
+        let mut authenticated_routes = Vec::new();
         let mut gated_prefixes = vec!["/".to_string()];
         for r in gate.routes() {
-            match &r.access {
-                Access::Groups(g) => {
-                    group_routes.push((r.prefix.clone(), g.clone()));
-                    gated_prefixes.push(r.prefix.clone());
+            if r.access == Access::Public {
+                continue;
+            }
+            gated_prefixes.push(r.prefix.clone());
+            match sign_in_cookie_rule(&r.access) {
+                Some(SignInCookies::Groups(groups)) => {
+                    group_routes.push((r.prefix.clone(), groups.to_vec()))
                 }
-                Access::Signed => gated_prefixes.push(r.prefix.clone()),
-                Access::Public => {}
+                Some(SignInCookies::Everyone) => authenticated_routes.push(r.prefix.clone()),
+                None => {}
             }
         }
         gated_prefixes.sort();
@@ -140,6 +151,7 @@ impl AuthSettings {
             },
             jwks: cognito.jwks.clone(),
             group_routes,
+            authenticated_routes,
             gated_prefixes,
             style: CookieStyle {
                 secure: gate.scheme() == Scheme::Https,

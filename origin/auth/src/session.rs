@@ -46,8 +46,9 @@ impl Auth<'_> {
     }
 
     /// The route prefixes a user may get cookies for: those of the groups routes naming any of
-    /// `groups` (the ID token's `cognito:groups`), nested ones collapsed to the outermost,
-    /// sorted. Empty when the user is allowed nowhere.
+    /// `groups` (the ID token's `cognito:groups`) and every `access = "authenticated"` route
+    /// (any signed-in user), nested ones collapsed to the outermost, sorted. Never a
+    /// scopes-only route. Empty when the user is allowed nowhere.
     pub fn allowed_prefixes(&self, groups: &[String]) -> Vec<String> {
         let allowed: Vec<String> = self
             .settings
@@ -55,6 +56,7 @@ impl Auth<'_> {
             .iter()
             .filter(|(_, route_groups)| route_groups.iter().any(|g| groups.contains(g)))
             .map(|(p, _)| p.clone())
+            .chain(self.settings.authenticated_routes.iter().cloned())
             .collect();
         collapse(&allowed)
     }

@@ -76,6 +76,7 @@ fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc 
         prefix: prefix.to_string(),
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        scopes: None,
     }
 }
 
@@ -1909,6 +1910,125 @@ fn user_without_any_allowed_route_gets_a_403_page() {
     );
     assert_eq!(hop.response.status, 403);
     assert!(!sets_session_cookie(&hop.response));
+}
+
+// --- access = "authenticated" and "scopes" routes -----------------------------------------------
+
+fn scoped(prefix: &str, access: AccessKind, groups: Option<&[&str]>, scopes: &[&str]) -> RouteDoc {
+    RouteDoc {
+        scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
+        ..route(prefix, access, groups)
+    }
+}
+
+/// The default routes plus `/members` (authenticated), `/machine` (scopes) and `/builds`
+/// (groups `staff` or scope `builds/read`).
+fn access_kind_world() -> World {
+    let mut routes = default_routes();
+    routes.push(route("/members", AccessKind::Authenticated, None));
+    routes.push(scoped(
+        "/machine",
+        AccessKind::Scopes,
+        None,
+        &["artifacts/read"],
+    ));
+    routes.push(scoped(
+        "/builds",
+        AccessKind::Groups,
+        Some(&["staff"]),
+        &["builds/read"],
+    ));
+    World::build(routes, auth_doc(KP_EC), CF_EC_PRIVATE_PEM, None)
+}
+
+/// The prefixes `r` sets a CloudFront-Policy cookie for (Max-Age > 0), sorted.
+fn cookie_prefixes(r: &Response) -> Vec<String> {
+    let mut out: Vec<String> = set_cookies_named(r, "CloudFront-Policy")
+        .into_iter()
+        .filter(|c| c.max_age > 0)
+        .map(|c| c.path)
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn authenticated_routes_are_covered_for_every_signed_in_user_scopes_routes_for_none() {
+    let world = access_kind_world();
+    assert_eq!(world.settings.authenticated_routes, ["/members"]);
+    assert!(world
+        .settings
+        .group_routes
+        .iter()
+        .all(|(p, _)| p != "/machine" && p != "/members"));
+    // A user in no group: cookies for /members only (no 403 page any more: there is a route
+    // every signed-in user may use), and the gate admits them there.
+    let mut idp = FakeIdp::new();
+    let mut browser = Browser::default();
+    let hop = sign_in(
+        &world,
+        &mut browser,
+        &mut idp,
+        &user("eve", &[]),
+        "/members/a",
+        NOW,
+    );
+    assert_eq!(hop.response.status, 302, "{:?}", hop.response.body);
+    assert_eq!(cookie_prefixes(&hop.response), ["/members"]);
+    let d = gate(&world, &browser, "/members/handbook.pdf", NOW + 60);
+    assert!(matches!(d, Decision::Allow(_)), "{}", d.explain());
+    // Never for the scopes route, and not for the groups-or-scopes route without its group.
+    for path in ["/machine/x", "/builds/x", "/releases/x"] {
+        let d = gate(&world, &browser, path, NOW + 60);
+        assert!(!matches!(d, Decision::Allow(_)), "{path}: {}", d.explain());
+    }
+    // A downloader: /releases and /members; staff: /builds, /internal and /members.
+    let mut browser = Browser::default();
+    let hop = sign_in(
+        &world,
+        &mut browser,
+        &mut idp,
+        &downloader(),
+        "/members/a",
+        NOW,
+    );
+    assert_eq!(cookie_prefixes(&hop.response), ["/members", "/releases"]);
+    let mut browser = Browser::default();
+    let hop = sign_in(
+        &world,
+        &mut browser,
+        &mut idp,
+        &user("carol", &["staff"]),
+        "/builds/x",
+        NOW,
+    );
+    assert_eq!(
+        cookie_prefixes(&hop.response),
+        ["/builds", "/internal", "/members"]
+    );
+    // Sign-out and stale-set sweeps reach every gated prefix, the new kinds included.
+    for p in ["/members", "/machine", "/builds"] {
+        assert!(world.settings.gated_prefixes.iter().any(|g| g == p), "{p}");
+    }
+}
+
+#[test]
+fn scopes_route_navigation_is_never_sent_to_sign_in() {
+    // No browser sign-in can satisfy a scopes-only route: a navigation there gets the 401,
+    // not a redirect into a sign-in that would end on the loop page.
+    let world = access_kind_world();
+    let browser = Browser::default();
+    let d = gate(&world, &browser, "/machine/x", NOW);
+    assert_eq!(
+        (d.status(), d.detail()),
+        (401, "no_credential"),
+        "{}",
+        d.explain()
+    );
+    let d = gate(&world, &browser, "/members/x", NOW);
+    assert!(matches!(d, Decision::Redirect(_)), "{}", d.explain());
+    let d = gate(&world, &browser, "/builds/x", NOW);
+    assert!(matches!(d, Decision::Redirect(_)), "{}", d.explain());
 }
 
 // --- logout -------------------------------------------------------------------------------------

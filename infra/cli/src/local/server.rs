@@ -78,6 +78,44 @@ pub fn mint_token(
     Ok(sign::sign_jwt_rs256(dev_keys::DEV_KID, &claims, &key)?)
 }
 
+/// The claims of a dev client-credentials (machine-to-machine) access token with `scopes`:
+/// exactly the members Cognito issues for that grant, `sub` = `client_id` = the dev app
+/// client, `token_use: "access"`, `scope` space-separated, `auth_time`, `iat`, `exp`, `iss`,
+/// `jti`, `version: 2`; no `username`, `cognito:groups` or `aud` (Amazon Cognito Developer
+/// Guide, "Understanding the access token").
+pub fn client_credentials_claims(
+    scopes: &[String],
+    now: u64,
+    expires_in: u64,
+) -> serde_json::Value {
+    let issuer = edgegate_keys::jwt::cognito_issuer(
+        edgegate_keys::jwt::IssuerFormat::Original,
+        dev_keys::DEV_REGION,
+        dev_keys::DEV_USER_POOL_ID,
+    );
+    let jti = &hex_sha256(format!("client:{now}:{}", scopes.join(" ")).as_bytes())[..32];
+    serde_json::json!({
+        "sub": dev_keys::DEV_CLIENT_ID,
+        "token_use": "access",
+        "scope": scopes.join(" "),
+        "auth_time": now,
+        "iss": issuer,
+        "exp": now.saturating_add(expires_in),
+        "iat": now,
+        "version": 2,
+        "jti": jti,
+        "client_id": dev_keys::DEV_CLIENT_ID,
+    })
+}
+
+/// Mints a dev client-credentials access token ([`client_credentials_claims`]), signed by the
+/// dev issuer, for `access = "scopes"` routes.
+pub fn mint_client_token(scopes: &[String], now: u64, expires_in: u64) -> Result<String, CliError> {
+    let claims = client_credentials_claims(scopes, now, expires_in);
+    let key = dev_keys::jwt_signing_key()?;
+    Ok(sign::sign_jwt_rs256(dev_keys::DEV_KID, &claims, &key)?)
+}
+
 struct State {
     root: PathBuf,
     gate: edgegate_edge::GateConfig,
@@ -433,4 +471,55 @@ fn print_walkthrough(base: &str) -> Result<(), CliError> {
     println!("  curl -i {base}/public/README.txt   -> 200");
     println!("(tokens and the signed URL are valid for 1 hour; mint more with `edgegate token` and `edgegate sign-url`)");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_credentials_token_has_the_m2m_shape_and_verifies_ok() {
+        let now = 1_767_225_600;
+        let scopes = vec!["artifacts/read".to_string(), "artifacts/list".to_string()];
+        let claims = client_credentials_claims(&scopes, now, 600);
+        let mut names: Vec<&str> = claims
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "auth_time",
+                "client_id",
+                "exp",
+                "iat",
+                "iss",
+                "jti",
+                "scope",
+                "sub",
+                "token_use",
+                "version"
+            ]
+        );
+        let token = mint_client_token(&scopes, now, 600).unwrap();
+        let jwks =
+            edgegate_keys::Jwks::single(dev_keys::DEV_KID, dev_keys::jwt_public_key().unwrap())
+                .unwrap();
+        let validation = edgegate_keys::jwt::JwtValidation {
+            issuer: claims["iss"].as_str().unwrap().to_string(),
+            client_ids: vec![dev_keys::DEV_CLIENT_ID.to_string()],
+            token_uses: vec![TokenUse::Access],
+            leeway_secs: 0,
+        };
+        let id =
+            edgegate_keys::jwt::verify(&token, &jwks, &validation, &RingVerifier, UnixTime(now))
+                .unwrap();
+        assert_eq!(id.sub, dev_keys::DEV_CLIENT_ID);
+        assert_eq!(id.username, None);
+        assert!(id.groups.is_empty());
+        assert_eq!(id.scopes, scopes);
+    }
 }

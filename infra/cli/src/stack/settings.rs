@@ -221,7 +221,11 @@ pub(super) fn slot_keys(pems: &(Option<String>, Option<String>)) -> Result<Vec<S
     Ok(out)
 }
 
-/// The groups named by the routes, sorted and deduplicated.
+/// The groups named by the routes, sorted and deduplicated: the identity stack's user pool
+/// groups, which decide whose sign-in cookies cover which `access = "groups"` prefix (a groups
+/// route's `scopes` name no group). `authenticated` routes need no group (every signed-in user
+/// gets their cookies) and `scopes` routes none either (no sign-in covers them; machine
+/// clients present access tokens), so neither adds one.
 pub(super) fn route_groups(doc: &ConfigDocument) -> Result<Vec<String>, CliError> {
     let mut groups = BTreeSet::new();
     for (i, r) in doc.routes.iter().enumerate() {

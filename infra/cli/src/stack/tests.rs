@@ -320,6 +320,37 @@ fn groups_colliding_in_logical_ids_fail() {
 }
 
 #[test]
+fn route_groups_come_from_groups_routes_only_ok() {
+    use edgegate_edge::config::{AccessKind, RouteDoc};
+    let mut doc = example_doc();
+    let route = |prefix: &str, access, groups: Option<&[&str]>, scopes: Option<&[&str]>| RouteDoc {
+        prefix: prefix.into(),
+        access,
+        groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        scopes: scopes.map(|g| g.iter().map(|s| s.to_string()).collect()),
+    };
+    doc.routes = vec![
+        route("/members", AccessKind::Authenticated, None, None),
+        route(
+            "/machine",
+            AccessKind::Scopes,
+            None,
+            Some(&["artifacts/read"]),
+        ),
+        route(
+            "/builds",
+            AccessKind::Groups,
+            Some(&["builders"]),
+            Some(&["builds/read"]),
+        ),
+    ];
+    assert_eq!(settings::route_groups(&doc).unwrap(), ["builders"]);
+    doc.routes.truncate(2);
+    let err = settings::route_groups(&doc).unwrap_err().one_line();
+    assert!(err.contains("no route names a group"), "{err}");
+}
+
+#[test]
 fn site_with_port_or_http_fails() {
     let mut doc = example_doc();
     doc.site.domain = "127.0.0.1:8787".into();
