@@ -121,6 +121,11 @@ fn main() {
     );
     add(
         "config",
+        "access-kinds-toml".into(),
+        b"version = 1\n[site]\ndomain = \"downloads.example.com\"\n[cognito]\nregion = \"eu-west-1\"\nuser_pool_id = \"eu-west-1_EdgeTest1\"\napp_client_ids = [\"edgetestclient1\"]\ntoken_use = [\"access\", \"id\"]\njwks_file = \"jwks.json\"\n[[routes]]\nprefix = \"/any\"\naccess = \"authenticated\"\n[[routes]]\nprefix = \"/m2m\"\naccess = \"scopes\"\nscopes = [\"artifacts/read\", \"https://api.example.com/x.y\"]\n[[routes]]\nprefix = \"/releases\"\naccess = \"groups\"\ngroups = [\"downloaders\"]\nscopes = [\"artifacts/read\"]\n".to_vec(),
+    );
+    add(
+        "config",
         "minimal-toml".into(),
         b"version = 1\n[site]\ndomain = \"downloads.example.com\"\n[[routes]]\nprefix = \"/\"\naccess = \"public\"\n".to_vec(),
     );
