@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod cf_base64;
+pub mod cidr;
 mod der;
 pub mod dev;
 mod error;
@@ -41,6 +42,7 @@ pub mod policy;
 pub mod sign;
 pub mod signed;
 
+pub use cidr::IpCidr;
 pub use error::{KeyError, VerifyError};
 pub use jwks::Jwks;
 pub use jwt::{CognitoIdentity, JwtValidation, TokenUse};
