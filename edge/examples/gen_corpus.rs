@@ -587,11 +587,12 @@ fn pretty(value: &impl Serialize) -> String {
 }
 
 /// Every case, in file-number order: the base cases, the security catalogue's, then the
-/// access kinds of issue 12 (165 on).
+/// access kinds of issue 12 (165 on), then its network conditions (182 on).
 fn all_cases() -> Vec<Case> {
     let mut cases = cases();
     cases.extend(catalogue_cases());
     cases.extend(access_cases());
+    cases.extend(network_cases());
     cases
 }
 
@@ -772,6 +773,111 @@ fn access_cases() -> Vec<Case> {
             "groups-only-route-m2m-token-not-in-group",
             get("/releases/1.0.0/app.zip").bearer(&m2m_builds),
             deny(403, "forbidden", "not_in_group"),
+        ),
+    ]
+}
+
+// --- network conditions (issue 12): /lab is groups downloaders from 192.0.2.0/24 or
+// 2001:db8::/32 only (the default viewer 192.0.2.10 is inside); /mirror is access = "network"
+// for 198.51.100.0/24 or 2001:db8:100::/48, no credential. Outside is 403 network_not_allowed,
+// decided after the method and before any credential.
+
+fn network_cases() -> Vec<Case> {
+    let get = Req::get;
+    let downloader = token(&["downloaders"]);
+    vec![
+        case(
+            "network-gated-inside-ipv4-allow",
+            get("/lab/tool.zip").bearer(&downloader),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "network-gated-outside-ipv4-forbidden",
+            get("/lab/tool.zip")
+                .client_ip("198.51.100.7")
+                .bearer(&downloader),
+            deny(403, "forbidden", "network_not_allowed"),
+        ),
+        case(
+            "network-gated-inside-ipv6-allow",
+            get("/lab/tool.zip")
+                .client_ip("2001:db8:1::5")
+                .bearer(&downloader),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "network-gated-outside-ipv6-forbidden",
+            get("/lab/tool.zip")
+                .client_ip("2001:db9::5")
+                .bearer(&downloader),
+            deny(403, "forbidden", "network_not_allowed"),
+        ),
+        case(
+            "network-gated-ipv4-mapped-inside-allow",
+            get("/lab/tool.zip")
+                .client_ip("::ffff:192.0.2.10")
+                .bearer(&downloader),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "network-gated-unparseable-client-ip-forbidden",
+            get("/lab/tool.zip")
+                .client_ip("192.0.2.10.1")
+                .bearer(&downloader),
+            deny(403, "forbidden", "network_not_allowed"),
+        ),
+        case(
+            "network-gated-outside-before-credential-forbidden",
+            get("/lab/tool.zip")
+                .client_ip("198.51.100.7")
+                .bearer("not-a-token"),
+            deny(403, "forbidden", "network_not_allowed"),
+        ),
+        case(
+            "network-gated-inside-no-credential-401",
+            get("/lab/tool.zip"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "network-gated-post-405",
+            get("/lab/tool.zip").method("POST").bearer(&downloader),
+            deny(405, "bad_request", "method_not_allowed"),
+        ),
+        case(
+            "network-route-inside-no-credential-allow",
+            get("/mirror/iso/disk.img").client_ip("198.51.100.7"),
+            allow("network", "", None),
+        ),
+        case(
+            "network-route-inside-credential-stripped-allow",
+            get("/mirror/iso/disk.img")
+                .client_ip("198.51.100.7")
+                .query("v=1")
+                .bearer(&downloader)
+                .cookie("CloudFront-Key-Pair-Id=KTESTRSA000001; theme=dark"),
+            allow("network", "v=1", Some("theme=dark")),
+        ),
+        case(
+            "network-route-inside-ipv6-allow",
+            get("/mirror/iso/disk.img").client_ip("2001:db8:100::1"),
+            allow("network", "", None),
+        ),
+        case(
+            "network-route-outside-forbidden",
+            get("/mirror/iso/disk.img"),
+            deny(403, "forbidden", "network_not_allowed"),
+        ),
+        case(
+            "network-route-outside-with-credential-forbidden",
+            get("/mirror/iso/disk.img").bearer(&downloader),
+            deny(403, "forbidden", "network_not_allowed"),
+        ),
+        case(
+            "network-route-post-405",
+            get("/mirror/iso/disk.img")
+                .method("POST")
+                .client_ip("198.51.100.7"),
+            deny(405, "bad_request", "method_not_allowed"),
         ),
     ]
 }

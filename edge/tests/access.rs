@@ -558,6 +558,7 @@ fn doc_route(
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: scopes.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        networks: None,
     })
 }
 
@@ -766,6 +767,7 @@ fn config_with_auth_nesting_rules_for_the_new_kinds() {
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: scopes.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        networks: None,
     };
     let check = |routes: Vec<RouteDoc>| {
         let mut doc = document();

@@ -120,7 +120,7 @@ fn verdict_at(req: &ViewerRequest, cfg: &GateConfig, now: u64) -> String {
 #[test]
 fn a_stable_verdict_is_the_gates_verdict_throughout_its_window_and_not_after() {
     let cfg = corpus_config();
-    let (mut always, mut between, mut never) = (0, 0, 0);
+    let (mut always, mut between, mut never, mut bound) = (0, 0, 0, 0);
     for (name, now, original) in corpus_requests() {
         let (text, lens) = frame_of(&original);
         let sent = request_from_frame(&text, &lens).unwrap();
@@ -144,7 +144,18 @@ fn a_stable_verdict_is_the_gates_verdict_throughout_its_window_and_not_after() {
                 ] {
                     assert_eq!(verdict_at(&sent, &cfg, t), verdict, "{name} at {t}");
                 }
-                for ip in ["198.51.100.7", "2001:db8::1", "", "not an address"] {
+                // Addresses inside and outside every network of the corpus routes: an
+                // `Always` verdict read none of them.
+                for ip in [
+                    "198.51.100.7",
+                    "2001:db8::1",
+                    "2001:db8:100::1",
+                    "::ffff:198.51.100.7",
+                    "192.0.2.10",
+                    "203.0.113.1",
+                    "",
+                    "not an address",
+                ] {
                     let mut elsewhere = sent.clone();
                     elsewhere.client_ip = ip.to_string();
                     assert_eq!(
@@ -153,6 +164,33 @@ fn a_stable_verdict_is_the_gates_verdict_throughout_its_window_and_not_after() {
                         "{name} from {ip:?}"
                     );
                 }
+            }
+            Stability::Between {
+                from: 0,
+                until: u64::MAX,
+            } => {
+                // Decided on the viewer address, no credential window: the same from this
+                // address at any time, and some address gets another verdict.
+                bound += 1;
+                assert!(
+                    cfg.route_for(&sent.uri).is_some_and(|r| r.reads_address()),
+                    "{name}: only a route with networks binds a verdict to the address alone"
+                );
+                for t in [0, 1, now + 1, now + 10 * 365 * 86_400, u64::MAX - 1] {
+                    assert_eq!(verdict_at(&sent, &cfg, t), verdict, "{name} at {t}");
+                }
+                let differs = ["198.51.100.7", "192.0.2.10", "2001:db8:100::1", "x"]
+                    .iter()
+                    .any(|ip| {
+                        let mut elsewhere = sent.clone();
+                        elsewhere.client_ip = ip.to_string();
+                        verdict_at(&elsewhere, &cfg, now) != verdict
+                    });
+                let method_first = decision.detail() == "method_not_allowed";
+                assert!(
+                    differs || method_first,
+                    "{name}: an address-bound verdict that no address changes"
+                );
             }
             Stability::Between { from, until } => {
                 between += 1;
@@ -182,8 +220,8 @@ fn a_stable_verdict_is_the_gates_verdict_throughout_its_window_and_not_after() {
         }
     }
     assert!(
-        always >= 20 && between >= 10 && never >= 20,
-        "{always} {between} {never}"
+        always >= 20 && between >= 10 && never >= 20 && bound >= 8,
+        "{always} {between} {never} {bound}"
     );
 }
 

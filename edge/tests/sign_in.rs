@@ -40,6 +40,7 @@ fn routes() -> Vec<RouteDoc> {
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
+        networks: None,
     };
     vec![
         r("/releases", AccessKind::Groups, Some(&["downloaders"])),
@@ -1011,6 +1012,7 @@ fn with_route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> Conf
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
+        networks: None,
     });
     doc
 }

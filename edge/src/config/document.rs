@@ -203,6 +203,7 @@ pub struct TrustedKeyDoc {
 /// | `authenticated` | any valid Cognito token of the pool's accepted app clients, no group needed; or a signed URL/cookies |
 /// | `scopes` | a Cognito access token (`token_use = "access"`, e.g. client credentials) with one of `scopes`; or a signed URL/cookies |
 /// | `signed` | only a signed URL or signed cookies |
+/// | `network` | a viewer whose address is inside the route's `networks`, without a credential (any present is ignored and stripped) |
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessKind {
@@ -219,6 +220,9 @@ pub enum AccessKind {
     Scopes,
     /// Only a signed URL or signed cookies.
     Signed,
+    /// A viewer address inside `networks` (required), without a credential: the explicit
+    /// opt-in to admit a network; any credential present is ignored and stripped.
+    Network,
 }
 
 /// One `[[routes]]`.
@@ -238,6 +242,11 @@ pub struct RouteDoc {
     /// space-separated `scope` claim; RFC 6749 §3.3 scope-tokens, e.g. `artifacts/read`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// IPv4 and IPv6 networks (`192.0.2.0/24`, `2001:db8::/32`, a bare address for /32 or
+    /// /128; 1 to 64). On any route but `public`, the viewer address must be inside one of
+    /// them in addition to the route's credential rule; required for `access = "network"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub networks: Option<Vec<String>>,
 }
 
 /// `[publish]`: where `edgegate publish` puts releases. Values are checked by the publisher

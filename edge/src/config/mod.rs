@@ -47,6 +47,12 @@
 //! [[routes]]
 //! prefix = "/shared"
 //! access = "signed"
+//! networks = ["192.0.2.0/24", "2001:db8::/32"]   # optional: the viewer address must also be in one
+//!
+//! [[routes]]
+//! prefix = "/mirror"
+//! access = "network"                 # explicit: admits these networks without a credential
+//! networks = ["198.51.100.0/24"]
 //! ```
 //!
 //! `[auth]` configures browser sign-in (see [`AuthDoc`]); `[publish]` ([`PublishDoc`]) and
@@ -69,7 +75,7 @@ pub use document::{
 pub use document::{KeySlotsDoc, PublishDoc, StackDoc};
 
 use edgegate_keys::jwt::{JwtValidation, TokenUse};
-use edgegate_keys::{Jwks, KeyPairId, PublicKey, TrustedKey, TrustedKeys};
+use edgegate_keys::{IpCidr, Jwks, KeyPairId, PublicKey, TrustedKey, TrustedKeys};
 
 /// The only supported document version.
 pub const CONFIG_VERSION: u32 = 1;
@@ -138,6 +144,9 @@ pub enum Access {
     Scopes(Vec<String>),
     /// Signed URL/cookies only.
     Signed,
+    /// A viewer address inside the route's [`Route::networks`] (non-empty), no credential
+    /// needed (any is stripped).
+    Network,
 }
 
 impl Access {
@@ -150,6 +159,7 @@ impl Access {
             Access::Authenticated => "authenticated",
             Access::Scopes(_) => "scopes",
             Access::Signed => "signed",
+            Access::Network => "network",
         }
     }
 
@@ -203,6 +213,37 @@ fn validate_scopes(field: &str, scopes: &[String]) -> Result<Vec<String>, Config
     Ok(scopes.to_vec())
 }
 
+/// Most networks one route may list (`routes[N].networks`).
+pub const MAX_ROUTE_NETWORKS: usize = 64;
+
+/// Validates `routes[N].networks` (`field`): 1 to [`MAX_ROUTE_NETWORKS`] networks
+/// ([`IpCidr::parse`]), no duplicates.
+fn validate_networks(field: &str, networks: &[String]) -> Result<Vec<IpCidr>, ConfigError> {
+    if networks.is_empty() {
+        return Err(ConfigError::new(field, "must list at least one network"));
+    }
+    if networks.len() > MAX_ROUTE_NETWORKS {
+        return Err(ConfigError::new(field, "at most 64 networks"));
+    }
+    let mut out: Vec<IpCidr> = Vec::with_capacity(networks.len());
+    for (i, text) in networks.iter().enumerate() {
+        let cidr = IpCidr::parse(text).map_err(|e| {
+            ConfigError::new(
+                field,
+                format!("network {i} ({text:?}) is not an IPv4 or IPv6 CIDR: {e}"),
+            )
+        })?;
+        if out.contains(&cidr) {
+            return Err(ConfigError::new(
+                field,
+                format!("network {i} ({text:?}) is listed twice"),
+            ));
+        }
+        out.push(cidr);
+    }
+    Ok(out)
+}
+
 /// A validated route.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
@@ -210,6 +251,26 @@ pub struct Route {
     pub prefix: String,
     /// Access rule.
     pub access: Access,
+    /// The networks the viewer address must be inside (`routes[N].networks`); empty: no
+    /// network condition. Never empty for [`Access::Network`]; always empty for
+    /// [`Access::Public`].
+    pub networks: Vec<IpCidr>,
+}
+
+impl Route {
+    /// Whether a decision on this route reads the viewer address (it lists networks, or is
+    /// `access = "network"`).
+    pub fn reads_address(&self) -> bool {
+        !self.networks.is_empty() || self.access == Access::Network
+    }
+
+    /// The first of the route's networks that holds the viewer address `client_ip`
+    /// (`clientIp` text; an IPv4-mapped IPv6 address as IPv4); `None` when none does or the
+    /// text is no address.
+    pub fn network_of(&self, client_ip: &str) -> Option<&IpCidr> {
+        let ip = edgegate_keys::cidr::viewer_address(client_ip)?;
+        self.networks.iter().find(|n| n.contains(ip))
+    }
 }
 
 /// Validated Cognito settings.
@@ -447,6 +508,24 @@ impl GateConfig {
                 (AccessKind::Authenticated, None, None) => Access::Authenticated,
                 (AccessKind::Public, None, None) => Access::Public,
                 (AccessKind::Signed, None, None) => Access::Signed,
+                (AccessKind::Network, None, None) => Access::Network,
+            };
+            let networks_field = format!("{field}.networks");
+            let networks = match (&access, &r.networks) {
+                (Access::Public, Some(_)) => {
+                    return Err(ConfigError::new(
+                        networks_field,
+                        "not allowed with access = \"public\" (use access = \"network\" to admit a network without a credential)",
+                    ))
+                }
+                (Access::Network, None) => {
+                    return Err(ConfigError::new(
+                        networks_field,
+                        "required and non-empty for access = \"network\"",
+                    ))
+                }
+                (_, Some(list)) => validate_networks(&networks_field, list)?,
+                (_, None) => Vec::new(),
             };
             match &access {
                 Access::Signed if trusted_keys.is_empty() => {
@@ -489,6 +568,7 @@ impl GateConfig {
             routes.push(Route {
                 prefix: r.prefix.clone(),
                 access,
+                networks,
             });
         }
         routes.sort_by_key(|r| core::cmp::Reverse(r.prefix.len()));
@@ -591,7 +671,7 @@ pub fn sign_in_cookie_rule(access: &Access) -> Option<SignInCookies<'_>> {
     match access {
         Access::Groups { groups, .. } => Some(SignInCookies::Groups(groups)),
         Access::Authenticated => Some(SignInCookies::Everyone),
-        Access::Public | Access::Signed | Access::Scopes(_) => None,
+        Access::Public | Access::Signed | Access::Scopes(_) | Access::Network => None,
     }
 }
 
@@ -708,7 +788,8 @@ fn validate_auth(
                 continue;
             }
             let ok = match (&inner.access, outer_rule) {
-                (Access::Public | Access::Authenticated, _) => true,
+                // A network route ignores credentials: the outer cookies widen nothing there.
+                (Access::Public | Access::Authenticated | Access::Network, _) => true,
                 (Access::Signed | Access::Scopes(_), _) => false,
                 (
                     Access::Groups {

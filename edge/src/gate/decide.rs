@@ -6,7 +6,8 @@ use super::credential::{amplify_token, bearer_token, verify_signed, verify_token
 use super::decision::{Decision, Identity, Reason};
 use super::detail::Detail;
 use super::forward::{
-    admit_token, allow, allow_auth, public_rule, signed_rule, AMPLIFY_COOKIE_PREFIX,
+    admit_token, allow, allow_auth, bind_network, network_rule, public_rule, signed_rule,
+    AMPLIFY_COOKIE_PREFIX,
 };
 use super::response::{
     invalid_signed, is_navigation, login_location, Ctx, DEV_LOOP_MARKER_COOKIE, LOOP_MARKER_COOKIE,
@@ -110,155 +111,190 @@ pub fn decide_cached(
     };
     ctx.route = Some(route);
 
-    // 4. Public routes.
-    if route.access == Access::Public {
-        return allow(req, &split, &jar, Identity::Anonymous, route, public_rule());
-    }
+    // The network of the viewer address, on a route that reads it (`Some(None)`: outside).
+    let network: Option<Option<String>> = route
+        .reads_address()
+        .then(|| route.network_of(&req.client_ip).map(ToString::to_string));
 
-    // 5. Methods.
-    if req.method != "GET" && req.method != "HEAD" {
-        return ctx.deny(405, Reason::BadRequest, Detail::MethodNotAllowed);
-    }
-
-    // 6. Exactly one credential decides.
-    let resource = |rest: Option<&str>| -> String {
-        let mut url = format!("{}://{}{}", cfg.scheme().as_str(), host, req.uri);
-        if let Some(q) = rest {
-            url.push('?');
-            url.push_str(q);
+    let decision = 'decided: {
+        // 4. Public routes.
+        if route.access == Access::Public {
+            break 'decided allow(req, &split, &jar, Identity::Anonymous, route, public_rule());
         }
-        url
-    };
 
-    if !split.reserved.is_empty() {
-        let credential = match SignedCredential::from_params(&split.reserved, CredentialSource::Url)
-        {
-            Ok(c) => c,
-            Err(e) => return invalid_signed(&ctx, e),
-        };
-        let url = resource(split.rest.as_deref());
-        return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
-            Ok(grant) => allow(
-                req,
-                &split,
-                &jar,
-                Identity::signed(&grant),
-                route,
-                signed_rule(route, CredentialSource::Url),
-            ),
-            Err(e) => invalid_signed(&ctx, e),
-        };
-    }
-
-    if !auth_values.is_empty() {
-        let [value] = auth_values.as_slice() else {
-            return ctx.deny(
-                400,
-                Reason::BadRequest,
-                Detail::MultipleAuthorizationHeaders,
-            );
-        };
-        let Some(token) = bearer_token(value) else {
-            return ctx.deny(
-                401,
-                Reason::InvalidCredential,
-                Detail::AuthorizationNotBearer,
-            );
-        };
-        if !route.access.admits_tokens() {
-            return ctx.deny(
-                403,
-                Reason::Forbidden,
-                Detail::BearerNotAcceptedOnSignedRoute,
-            );
+        // 5. Methods.
+        if req.method != "GET" && req.method != "HEAD" {
+            break 'decided ctx.deny(405, Reason::BadRequest, Detail::MethodNotAllowed);
         }
-        let Some(cognito) = cfg.cognito() else {
-            return ctx.deny(401, Reason::InvalidCredential, Detail::CognitoNotConfigured);
-        };
-        return match verify_token(token, cognito, verifier, now, cache) {
-            Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", route),
-            Err(VerifyError::TooLarge) => ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge),
-            Err(e) => ctx.deny(401, Reason::InvalidCredential, Detail::Credential(e)),
-        };
-    }
 
-    if signed::COOKIE_NAMES.iter().any(|n| jar.contains(n)) {
-        let mut params: Vec<(&str, &str)> = Vec::new();
-        for name in signed::COOKIE_NAMES {
-            let values = jar.all(name);
-            if values.len() > 1 {
-                return ctx.sign_in_or(
-                    Detail::DuplicateCookies,
-                    ctx.deny(403, Reason::InvalidCredential, Detail::DuplicateCookies),
+        // 5b. Networks: the viewer address, before any credential is examined.
+        if let Some(network) = &network {
+            if network.is_none() {
+                break 'decided ctx.deny(403, Reason::Forbidden, Detail::NetworkNotAllowed);
+            }
+            if route.access == Access::Network {
+                break 'decided allow(req, &split, &jar, Identity::Network, route, network_rule());
+            }
+        }
+
+        // 6. Exactly one credential decides.
+        let resource = |rest: Option<&str>| -> String {
+            let mut url = format!("{}://{}{}", cfg.scheme().as_str(), host, req.uri);
+            if let Some(q) = rest {
+                url.push('?');
+                url.push_str(q);
+            }
+            url
+        };
+
+        if !split.reserved.is_empty() {
+            let credential =
+                match SignedCredential::from_params(&split.reserved, CredentialSource::Url) {
+                    Ok(c) => c,
+                    Err(e) => break 'decided invalid_signed(&ctx, e),
+                };
+            let url = resource(split.rest.as_deref());
+            break 'decided match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
+                Ok(grant) => allow(
+                    req,
+                    &split,
+                    &jar,
+                    Identity::signed(&grant),
+                    route,
+                    signed_rule(route, CredentialSource::Url),
+                ),
+                Err(e) => invalid_signed(&ctx, e),
+            };
+        }
+
+        if !auth_values.is_empty() {
+            let [value] = auth_values.as_slice() else {
+                break 'decided ctx.deny(
+                    400,
+                    Reason::BadRequest,
+                    Detail::MultipleAuthorizationHeaders,
+                );
+            };
+            let Some(token) = bearer_token(value) else {
+                break 'decided ctx.deny(
+                    401,
+                    Reason::InvalidCredential,
+                    Detail::AuthorizationNotBearer,
+                );
+            };
+            if !route.access.admits_tokens() {
+                break 'decided ctx.deny(
+                    403,
+                    Reason::Forbidden,
+                    Detail::BearerNotAcceptedOnSignedRoute,
                 );
             }
-            if let (Some(bare), Some(value)) = (name.strip_prefix("CloudFront-"), values.first()) {
-                params.push((bare, value));
-            }
-        }
-        let credential = match SignedCredential::from_params(&params, CredentialSource::Cookie) {
-            Ok(c) => c,
-            Err(e) => return ctx.sign_in_or(Detail::Credential(e), invalid_signed(&ctx, e)),
-        };
-        let url = resource(if req.querystring.is_empty() {
-            None
-        } else {
-            Some(&req.querystring)
-        });
-        return match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
-            Ok(grant) => allow(
-                req,
-                &split,
-                &jar,
-                Identity::signed(&grant),
-                route,
-                signed_rule(route, CredentialSource::Cookie),
-            ),
-            Err(e) => ctx.sign_in_or(Detail::Credential(e), invalid_signed(&ctx, e)),
-        };
-    }
-
-    if let (Some(auth), Some(cognito)) = (cfg.auth(), cfg.cognito()) {
-        if route.access.admits_tokens()
-            && !auth.amplify_client_ids.is_empty()
-            && jar
-                .pairs()
-                .iter()
-                .any(|(n, _)| n.starts_with(AMPLIFY_COOKIE_PREFIX))
-        {
-            let token = match amplify_token(&jar, &auth.amplify_client_ids, cognito) {
-                Ok(t) => t,
-                Err(detail) => {
-                    return ctx.sign_in_or(detail, ctx.deny(401, Reason::InvalidCredential, detail))
-                }
+            let Some(cognito) = cfg.cognito() else {
+                break 'decided ctx.deny(
+                    401,
+                    Reason::InvalidCredential,
+                    Detail::CognitoNotConfigured,
+                );
             };
-            return match verify_token(token.token, cognito, verifier, now, cache) {
-                Ok(identity) if identity.client_id != token.client_id => ctx.sign_in_or(
-                    Detail::AmplifyClientMismatch,
-                    ctx.deny(
-                        401,
-                        Reason::InvalidCredential,
-                        Detail::AmplifyClientMismatch,
-                    ),
-                ),
-                Ok(identity) => admit_token(req, &split, &jar, &identity, "amplify_cookie", route),
+            break 'decided match verify_token(token, cognito, verifier, now, cache) {
+                Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", route),
                 Err(VerifyError::TooLarge) => {
                     ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge)
                 }
-                Err(e) => ctx.sign_in_or(
-                    Detail::Credential(e),
-                    ctx.deny(401, Reason::InvalidCredential, Detail::Credential(e)),
-                ),
+                Err(e) => ctx.deny(401, Reason::InvalidCredential, Detail::Credential(e)),
             };
         }
-    }
 
-    match route.access {
-        Access::Signed => ctx.deny(403, Reason::MissingCredential, Detail::NoSignature),
-        _ => ctx.sign_in_or(
-            Detail::NoCredential,
-            ctx.deny(401, Reason::MissingCredential, Detail::NoCredential),
-        ),
+        if signed::COOKIE_NAMES.iter().any(|n| jar.contains(n)) {
+            let mut params: Vec<(&str, &str)> = Vec::new();
+            for name in signed::COOKIE_NAMES {
+                let values = jar.all(name);
+                if values.len() > 1 {
+                    break 'decided ctx.sign_in_or(
+                        Detail::DuplicateCookies,
+                        ctx.deny(403, Reason::InvalidCredential, Detail::DuplicateCookies),
+                    );
+                }
+                if let (Some(bare), Some(value)) =
+                    (name.strip_prefix("CloudFront-"), values.first())
+                {
+                    params.push((bare, value));
+                }
+            }
+            let credential = match SignedCredential::from_params(&params, CredentialSource::Cookie)
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    break 'decided ctx.sign_in_or(Detail::Credential(e), invalid_signed(&ctx, e))
+                }
+            };
+            let url = resource(if req.querystring.is_empty() {
+                None
+            } else {
+                Some(&req.querystring)
+            });
+            break 'decided match verify_signed(&credential, &url, req, cfg, verifier, now, cache) {
+                Ok(grant) => allow(
+                    req,
+                    &split,
+                    &jar,
+                    Identity::signed(&grant),
+                    route,
+                    signed_rule(route, CredentialSource::Cookie),
+                ),
+                Err(e) => ctx.sign_in_or(Detail::Credential(e), invalid_signed(&ctx, e)),
+            };
+        }
+
+        if let (Some(auth), Some(cognito)) = (cfg.auth(), cfg.cognito()) {
+            if route.access.admits_tokens()
+                && !auth.amplify_client_ids.is_empty()
+                && jar
+                    .pairs()
+                    .iter()
+                    .any(|(n, _)| n.starts_with(AMPLIFY_COOKIE_PREFIX))
+            {
+                let token = match amplify_token(&jar, &auth.amplify_client_ids, cognito) {
+                    Ok(t) => t,
+                    Err(detail) => {
+                        break 'decided ctx
+                            .sign_in_or(detail, ctx.deny(401, Reason::InvalidCredential, detail))
+                    }
+                };
+                break 'decided match verify_token(token.token, cognito, verifier, now, cache) {
+                    Ok(identity) if identity.client_id != token.client_id => ctx.sign_in_or(
+                        Detail::AmplifyClientMismatch,
+                        ctx.deny(
+                            401,
+                            Reason::InvalidCredential,
+                            Detail::AmplifyClientMismatch,
+                        ),
+                    ),
+                    Ok(identity) => {
+                        admit_token(req, &split, &jar, &identity, "amplify_cookie", route)
+                    }
+                    Err(VerifyError::TooLarge) => {
+                        ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge)
+                    }
+                    Err(e) => ctx.sign_in_or(
+                        Detail::Credential(e),
+                        ctx.deny(401, Reason::InvalidCredential, Detail::Credential(e)),
+                    ),
+                };
+            }
+        }
+
+        match route.access {
+            Access::Signed => ctx.deny(403, Reason::MissingCredential, Detail::NoSignature),
+            _ => ctx.sign_in_or(
+                Detail::NoCredential,
+                ctx.deny(401, Reason::MissingCredential, Detail::NoCredential),
+            ),
+        }
+    };
+    match network {
+        Some(network) => bind_network(decision, route, network),
+        None => decision,
     }
 }
 

@@ -72,6 +72,9 @@ pub struct FromVerified(());
 pub enum Identity {
     /// A public route: nobody in particular.
     Anonymous,
+    /// An `access = "network"` route: a viewer address inside its networks, no credential
+    /// (which network: the decision's [`RuleMatch::network`]).
+    Network,
     /// A verified Cognito token.
     Cognito {
         /// Where it came from (`bearer`).
@@ -150,8 +153,15 @@ pub struct RuleMatch {
     /// (`authenticated`, public, signed credentials) or refused.
     pub matched: Option<String>,
     /// What admitted: `group`, `scope`, `token` (`authenticated`: any verified token),
-    /// `signed_url`, `signed_cookies` or `public`; `None` when refused.
+    /// `signed_url`, `signed_cookies`, `public` or `network` (`access = "network"`); `None`
+    /// when refused.
     pub by: Option<&'static str>,
+    /// Only on a route with `networks`: the network holding the viewer address (canonical
+    /// text, `"192.0.2.0/24"`), `Some(None)` (JSON `null`) when none does. Omitted (`None`) on
+    /// routes without networks. A decision carrying it read the address, so it is never
+    /// [`Stability::Always`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<Option<String>>,
 }
 
 /// The request goes on to the origin.
@@ -206,6 +216,8 @@ pub struct Redirect {
     pub route: String,
     /// Why (`no_credential`, `expired`, ...), for logs and `explain`.
     pub detail: Detail,
+    /// On a route with networks, the network rule ([`RuleMatch::network`]); else `None`.
+    pub rule: Option<RuleMatch>,
 }
 
 /// How long the same request gets the same decision from the same gate (config and keys).
@@ -270,7 +282,10 @@ impl Decision {
     /// The coarse reason code.
     pub fn reason(&self) -> Reason {
         match self {
-            Decision::Allow(f) if f.identity == Identity::Anonymous => Reason::Public,
+            Decision::Allow(ForwardRequest {
+                identity: Identity::Anonymous,
+                ..
+            }) => Reason::Public,
             Decision::Allow(_) => Reason::Ok,
             Decision::Deny(d) => d.reason,
             Decision::Redirect(r) if r.detail == Detail::NoCredential => Reason::MissingCredential,
@@ -283,6 +298,7 @@ impl Decision {
         match self {
             Decision::Allow(f) => match f.identity {
                 Identity::Anonymous => "public_route",
+                Identity::Network => "network",
                 Identity::Cognito { .. } => "valid_token",
                 Identity::Signed {
                     source: CredentialSource::Url,
@@ -321,6 +337,11 @@ impl Decision {
     pub fn stability(&self, now: u64, leeway_secs: u64) -> Stability {
         let of_identity = |identity: &Identity| match identity {
             Identity::Anonymous => Stability::Always,
+            // Bound to the address (the handler keys non-`s*` entries by it), at any time.
+            Identity::Network => Stability::Between {
+                from: 0,
+                until: u64::MAX,
+            },
             Identity::Cognito { expires_at, .. } => Stability::Between {
                 from: now,
                 until: expires_at.saturating_add(leeway_secs),
@@ -343,13 +364,15 @@ impl Decision {
             | Detail::NoCredential
             | Detail::NoSignature
             | Detail::AuthorizationNotBearer
-            | Detail::BearerNotAcceptedOnSignedRoute => Stability::Always,
+            | Detail::BearerNotAcceptedOnSignedRoute
+            // Bound to the address below (the decision carries its network rule).
+            | Detail::NetworkNotAllowed => Stability::Always,
             // The loop page replaces whatever refused the navigation, a failed credential
             // included (an expired or address-bound cookie set, a token from a skewed clock).
             Detail::SignInLoop => Stability::Never,
             _ => Stability::Never,
         };
-        match self {
+        let stability = match self {
             Decision::Allow(forward) => of_identity(&forward.identity),
             Decision::Deny(denial) => match &denial.identity {
                 Some(identity)
@@ -364,7 +387,28 @@ impl Decision {
                 None => of_detail(denial.detail),
             },
             Decision::Redirect(redirect) => of_detail(redirect.detail),
+        };
+        // A route with networks decided on the viewer address: the same verdict holds for
+        // the same address only, never for every `clientIp`.
+        match stability {
+            Stability::Always if self.reads_address() => Stability::Between {
+                from: 0,
+                until: u64::MAX,
+            },
+            other => other,
         }
+    }
+
+    /// Whether the viewer address played a part (the route lists networks or is
+    /// `access = "network"`: see [`RuleMatch::network`]).
+    pub fn reads_address(&self) -> bool {
+        matches!(
+            self,
+            Decision::Allow(ForwardRequest {
+                identity: Identity::Network,
+                ..
+            })
+        ) || self.rule().is_some_and(|r| r.network.is_some())
     }
 
     /// The part of the route's access rule that admitted or refused a verified credential
@@ -373,7 +417,7 @@ impl Decision {
         match self {
             Decision::Allow(f) => f.rule.as_ref(),
             Decision::Deny(d) => d.rule.as_ref(),
-            Decision::Redirect(_) => None,
+            Decision::Redirect(r) => r.rule.as_ref(),
         }
     }
 

@@ -49,6 +49,9 @@ pub enum Detail {
     /// A valid token in none of the route's groups and not an access token with one of its
     /// scopes (403; `access = "groups"` listing both `groups` and `scopes`).
     NotInGroupOrScope,
+    /// The viewer address (`clientIp`) is inside none of the route's `networks`, or is no
+    /// address (403 `forbidden`; decided before any credential is examined).
+    NetworkNotAllowed,
     /// Two `CloudFront-*` cookies of one name (403 `invalid_credential`).
     DuplicateCookies,
     /// The Amplify `LastAuthUser` cookie names no user with a token cookie.
@@ -97,6 +100,7 @@ impl Detail {
             Detail::NotInGroup => "not_in_group",
             Detail::MissingScope => "missing_scope",
             Detail::NotInGroupOrScope => "not_in_group_or_scope",
+            Detail::NetworkNotAllowed => "network_not_allowed",
             Detail::DuplicateCookies => "duplicate_cookies",
             Detail::AmplifyNoUser => "amplify_no_user",
             Detail::AmplifyTokenMissing => "amplify_token_missing",
@@ -159,6 +163,7 @@ mod tests {
         (Detail::NotInGroup, "not_in_group"),
         (Detail::MissingScope, "missing_scope"),
         (Detail::NotInGroupOrScope, "not_in_group_or_scope"),
+        (Detail::NetworkNotAllowed, "network_not_allowed"),
         (Detail::DuplicateCookies, "duplicate_cookies"),
         (Detail::AmplifyNoUser, "amplify_no_user"),
         (Detail::AmplifyTokenMissing, "amplify_token_missing"),

@@ -64,6 +64,7 @@ fn token_rule(
         access: kind,
         matched: matched.cloned(),
         by: Some(by),
+        network: None,
     };
     let refused = |detail: Detail| {
         Err((
@@ -72,6 +73,7 @@ fn token_rule(
                 access: kind,
                 matched: None,
                 by: None,
+                network: None,
             },
         ))
     };
@@ -99,7 +101,9 @@ fn token_rule(
             None => refused(Detail::MissingScope),
         },
         // Not reached (the caller refuses tokens on these first); fail closed all the same.
-        Access::Public | Access::Signed => refused(Detail::BearerNotAcceptedOnSignedRoute),
+        Access::Public | Access::Signed | Access::Network => {
+            refused(Detail::BearerNotAcceptedOnSignedRoute)
+        }
     }
 }
 
@@ -145,6 +149,7 @@ pub(super) fn signed_rule(route: &Route, source: CredentialSource) -> RuleMatch 
             CredentialSource::Url => "signed_url",
             CredentialSource::Cookie => "signed_cookies",
         }),
+        network: None,
     }
 }
 
@@ -154,6 +159,49 @@ pub(super) fn public_rule() -> RuleMatch {
         access: "public",
         matched: None,
         by: Some("public"),
+        network: None,
+    }
+}
+
+/// The rule of an `access = "network"` route that admitted (its network is set by
+/// [`bind_network`]).
+pub(super) fn network_rule() -> RuleMatch {
+    RuleMatch {
+        access: "network",
+        matched: None,
+        by: Some("network"),
+        network: None,
+    }
+}
+
+/// Marks a decision on a route that reads the viewer address (`networks`, or
+/// `access = "network"`) with the network holding it (`None`: outside every one): the rule's
+/// [`RuleMatch::network`], which `explain` shows and which keeps the decision from ever being
+/// [`super::Stability::Always`]. Every decision on such a route passes through here.
+pub(super) fn bind_network(decision: Decision, route: &Route, network: Option<String>) -> Decision {
+    let bound = |rule: Option<RuleMatch>| {
+        let mut rule = rule.unwrap_or(RuleMatch {
+            access: route.access.kind(),
+            matched: None,
+            by: None,
+            network: None,
+        });
+        rule.network = Some(network.clone());
+        Some(rule)
+    };
+    match decision {
+        Decision::Allow(mut f) => {
+            f.rule = bound(f.rule.take());
+            Decision::Allow(f)
+        }
+        Decision::Deny(mut d) => {
+            d.rule = bound(d.rule.take());
+            Decision::Deny(d)
+        }
+        Decision::Redirect(mut r) => {
+            r.rule = bound(r.rule.take());
+            Decision::Redirect(r)
+        }
     }
 }
 

@@ -139,6 +139,7 @@ impl Ctx<'_> {
             location: self.login.clone(),
             route: self.route.map(|r| r.prefix.clone()).unwrap_or_default(),
             detail,
+            rule: None,
         })
     }
 

@@ -14,6 +14,8 @@
 //! | `/members` | authenticated |
 //! | `/artifacts` | scopes `artifacts/read` |
 //! | `/builds` | groups `downloaders` or scopes `builds/read` |
+//! | `/lab` | groups `downloaders`, from `192.0.2.0/24` or `2001:db8::/32` only |
+//! | `/mirror` | network `198.51.100.0/24` or `2001:db8:100::/48`, no credential |
 //!
 //! Nothing covers `/`, so every other path is `no_route`. The clock is fixed at [`NOW`].
 #![allow(dead_code)] // reason: each test crate and the generator use a different subset.
@@ -100,6 +102,7 @@ fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc 
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
+        networks: None,
     }
 }
 
@@ -115,6 +118,19 @@ pub(crate) fn scoped_route(
         ..route(prefix, access, groups)
     }
 }
+
+/// `route` with `networks`.
+pub(crate) fn with_networks(route: RouteDoc, networks: &[&str]) -> RouteDoc {
+    RouteDoc {
+        networks: Some(networks.iter().map(|s| s.to_string()).collect()),
+        ..route
+    }
+}
+
+/// The networks of `/lab` (the default [`CLIENT_IP`] is inside the first).
+pub(crate) const LAB_NETWORKS: [&str; 2] = ["192.0.2.0/24", "2001:db8::/32"];
+/// The networks of `/mirror`.
+pub(crate) const MIRROR_NETWORKS: [&str; 2] = ["198.51.100.0/24", "2001:db8:100::/48"];
 
 fn trusted(key_pair_id: &str, key: Key) -> TrustedKeyDoc {
     TrustedKeyDoc {
@@ -157,6 +173,14 @@ pub(crate) fn document() -> ConfigDocument {
                 AccessKind::Groups,
                 Some(&["downloaders"]),
                 &["builds/read"],
+            ),
+            with_networks(
+                route("/lab", AccessKind::Groups, Some(&["downloaders"])),
+                &LAB_NETWORKS,
+            ),
+            with_networks(
+                route("/mirror", AccessKind::Network, None),
+                &MIRROR_NETWORKS,
             ),
         ],
         auth: None,

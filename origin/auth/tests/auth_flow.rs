@@ -77,6 +77,7 @@ fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc 
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
+        networks: None,
     }
 }
 

@@ -328,6 +328,7 @@ fn route_groups_come_from_groups_routes_only_ok() {
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: scopes.map(|g| g.iter().map(|s| s.to_string()).collect()),
+        networks: None,
     };
     doc.routes = vec![
         route("/members", AccessKind::Authenticated, None, None),
