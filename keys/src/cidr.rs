@@ -88,9 +88,9 @@ pub fn viewer_address(text: &str) -> Option<IpAddr> {
 }
 
 impl IpCidr {
-    /// The network of `prefix` bits that holds `ip` (host bits cleared); `None` when `prefix`
-    /// is longer than the address.
-    pub fn containing(ip: IpAddr, prefix: u8) -> Option<Self> {
+    /// `ip` with the bits after `prefix` cleared; `None` when `prefix` is longer than the
+    /// address (no unmapping).
+    fn truncate(ip: IpAddr, prefix: u8) -> Option<Self> {
         let network = match ip {
             IpAddr::V4(v4) if prefix <= 32 => {
                 IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask4(prefix)))
@@ -103,8 +103,16 @@ impl IpCidr {
         Some(IpCidr { network, prefix })
     }
 
-    /// The single-address network of `ip` (/32 or /128).
+    /// The network of `prefix` bits that holds `ip` (host bits cleared; an IPv4-mapped `ip`
+    /// as its IPv4 address, so the network holds it); `None` when `prefix` is longer than
+    /// that address.
+    pub fn containing(ip: IpAddr, prefix: u8) -> Option<Self> {
+        IpCidr::truncate(unmap(ip), prefix)
+    }
+
+    /// The single-address network of `ip` (/32 or /128; an IPv4-mapped `ip` as IPv4).
     pub fn host(ip: IpAddr) -> Self {
+        let ip = unmap(ip);
         IpCidr {
             network: ip,
             prefix: if ip.is_ipv4() { 32 } else { 128 },
@@ -151,7 +159,7 @@ impl IpCidr {
                 }
             }
         };
-        let cidr = IpCidr::containing(ip, prefix).ok_or(CidrError::BadPrefix)?;
+        let cidr = IpCidr::truncate(ip, prefix).ok_or(CidrError::BadPrefix)?;
         if cidr.network != ip {
             return Err(CidrError::HostBitsSet);
         }
@@ -317,6 +325,11 @@ mod tests {
                 assert_eq!(IpCidr::parse(&c.to_string()), Ok(c), "{addr}/{p}");
             }
             assert_eq!(IpCidr::containing(a, max + 1), None);
+            let mapped = match a {
+                IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
+                v6 => v6,
+            };
+            assert!(IpCidr::host(mapped).contains(mapped), "{addr}");
             assert_eq!(IpCidr::host(a), IpCidr::containing(a, max).unwrap());
         }
     }

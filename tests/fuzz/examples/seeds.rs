@@ -171,6 +171,44 @@ fn main() {
     );
     add("jwt", "garbage".into(), b"a.b.c".to_vec());
 
+    // cidr: the corpus routes' networks, hand-written edge cases, and viewer addresses.
+    for route in doc["routes"].as_array().expect("routes") {
+        for n in route["networks"].as_array().into_iter().flatten() {
+            let n = n.as_str().expect("network");
+            add(
+                "cidr",
+                format!("corpus-{n}").replace(['/', ':'], "_"),
+                n.as_bytes().to_vec(),
+            );
+        }
+    }
+    for (i, text) in [
+        "0.0.0.0/0",
+        "::/0",
+        "198.51.100.7",
+        "198.51.100.7/32",
+        "2001:db8::1/128",
+        "::ffff:192.0.2.10",
+        "::ffff:192.0.2.0/120",
+        "192.0.2.1/24",
+        "fe80::1%eth0",
+        " 192.0.2.0/24",
+        "192.0.2.0/024",
+        "2001:0DB8:0000::/32",
+        "192.000.2.1",
+        "::192.0.2.10",
+    ]
+    .iter()
+    .enumerate()
+    {
+        add("cidr", format!("hand-{i:02}"), text.as_bytes().to_vec());
+    }
+    add(
+        "cidr",
+        "raw-v6".into(),
+        vec![0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+    );
+
     for (target, files) in &seeds {
         let dir = root.join("corpus").join(target);
         let _ = std::fs::remove_dir_all(&dir);

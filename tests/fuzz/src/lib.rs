@@ -27,8 +27,9 @@ use edgegate_edge::boundary::{self, READ_HEADERS};
 use edgegate_edge::cookies::CookieJar;
 use edgegate_edge::gate::Stability;
 use edgegate_edge::{decide, ConfigDocument, Decision, GateConfig, ViewerRequest};
+use edgegate_keys::cidr::{self as networks, CidrError};
 use edgegate_keys::key::{BadSignature, PublicKey, SignatureAlgorithm, SignatureVerifier};
-use edgegate_keys::{cf_base64, jwt, CustomPolicy, Jwks, RingVerifier, UnixTime};
+use edgegate_keys::{cf_base64, jwt, CustomPolicy, IpCidr, Jwks, RingVerifier, UnixTime};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
@@ -50,6 +51,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("der_key", der_key),
     ("return_to", return_to),
     ("config", config),
+    ("cidr", cidr),
 ];
 
 const CONFIG_JSON: &str = include_str!("../../corpus/config.json");
@@ -135,8 +137,8 @@ impl Recording {
     }
 }
 
-/// Whether the corpus configuration's route for `uri` (longest whole-segment prefix) is public.
-fn route_is_public(uri: &str) -> bool {
+/// The corpus configuration's route (JSON) for `uri` (longest whole-segment prefix).
+fn corpus_route(uri: &str) -> Option<&'static serde_json::Value> {
     let doc: &serde_json::Value = {
         static DOC: OnceLock<serde_json::Value> = OnceLock::new();
         DOC.get_or_init(|| serde_json::from_str(CONFIG_JSON).expect("config json"))
@@ -148,7 +150,57 @@ fn route_is_public(uri: &str) -> bool {
         .iter()
         .filter(|r| edgegate_edge::path::covers(r["prefix"].as_str().unwrap_or("\u{0}"), path))
         .max_by_key(|r| r["prefix"].as_str().map_or(0, str::len))
-        .is_some_and(|r| r["access"] == "public")
+}
+
+/// Whether the corpus configuration's route for `uri` is public.
+fn route_is_public(uri: &str) -> bool {
+    corpus_route(uri).is_some_and(|r| r["access"] == "public")
+}
+
+/// Whether the corpus route for `uri` reads the viewer address (lists networks).
+fn route_reads_address(uri: &str) -> bool {
+    corpus_route(uri).is_some_and(|r| r.get("networks").is_some())
+}
+
+/// Whether `ip` is inside `network` (`addr/len` as the corpus config writes it), computed here
+/// with std only, apart from `edgegate_keys::cidr`.
+fn inside(network: &str, ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let (addr, len) = network.split_once('/').unwrap_or((network, ""));
+    let net: IpAddr = addr.parse().expect("corpus network");
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let len: u32 = len.parse().unwrap_or(32);
+            let shift = 32 - len;
+            u64::from(u32::from(n)) >> shift == u64::from(u32::from(a)) >> shift
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let len: u32 = len.parse().unwrap_or(128);
+            u128::from(n).checked_shr(128 - len).unwrap_or(0)
+                == u128::from(a).checked_shr(128 - len).unwrap_or(0)
+        }
+        _ => false,
+    }
+}
+
+/// Whether the corpus route for `uri` is `access = "network"` and `client_ip` is inside one
+/// of its networks.
+fn network_admits(uri: &str, client_ip: &str) -> bool {
+    let Some(route) = corpus_route(uri).filter(|r| r["access"] == "network") else {
+        return false;
+    };
+    let Ok(ip) = client_ip.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    route["networks"]
+        .as_array()
+        .expect("networks")
+        .iter()
+        .any(|n| inside(n.as_str().expect("network"), ip))
 }
 
 /// The gate's safety property for one decided request.
@@ -162,6 +214,11 @@ fn check_decision(req: &ViewerRequest, decision: &Decision, verifier: &Recording
                     route_is_public(&req.uri),
                     "allowed as public on a gated route: {}",
                     req.uri
+                );
+            } else if explain["detail"] == "network" {
+                assert!(
+                    network_admits(&req.uri, &req.client_ip),
+                    "allowed by network outside a network route's networks: {explain}"
                 );
             } else {
                 assert!(
@@ -265,21 +322,39 @@ pub fn gate_frame(data: &[u8]) {
             "stable verdict changed at {t}"
         );
     }
+    if route_reads_address(&req.uri) && decision.route().is_some() {
+        // The handler replays `s*` for any address: a route with networks never gets one.
+        assert_ne!(
+            stable,
+            Stability::Always,
+            "an address-bound route's verdict is `s*`"
+        );
+    }
     if stable == Stability::Always {
-        // ... and from any viewer address.
-        let mut elsewhere = req.clone();
-        elsewhere.client_ip = "2001:db8::7".to_string();
-        let again = decide(
-            &elsewhere,
-            corpus_gate(),
-            &Recording::default(),
-            UnixTime(CORPUS_NOW),
-        );
-        assert_eq!(
-            boundary::encode_verdict(&again, &elsewhere, Stability::Never),
-            proper(&decision),
-            "an always-stable verdict read the address"
-        );
+        // ... and from any viewer address, inside and outside the corpus routes' networks.
+        for ip in [
+            "2001:db8::7",
+            "2001:db8:100::7",
+            "192.0.2.10",
+            "198.51.100.7",
+            "::ffff:198.51.100.7",
+            "203.0.113.1",
+            "not an address",
+        ] {
+            let mut elsewhere = req.clone();
+            elsewhere.client_ip = ip.to_string();
+            let again = decide(
+                &elsewhere,
+                corpus_gate(),
+                &Recording::default(),
+                UnixTime(CORPUS_NOW),
+            );
+            assert_eq!(
+                boundary::encode_verdict(&again, &elsewhere, Stability::Never),
+                proper(&decision),
+                "an always-stable verdict read the address ({ip})"
+            );
+        }
     }
     // A round trip through the frame gives the same request fields the gate reads.
     let (text2, lens2) = boundary::frame_of(&req);
@@ -441,4 +516,53 @@ pub fn config(data: &[u8]) {
         let req: ViewerRequest = serde_json::from_value(event).expect("request");
         let _ = decide(&req, &gate, &RingVerifier, UnixTime(CORPUS_NOW));
     }
+}
+
+/// A route network (`routes[N].networks`) and a viewer address (`clientIp`). Properties: no
+/// panic; an accepted network's canonical text parses back to it and prints the same; a bare
+/// address is its /32 or /128; a network holds its own first address; an address is inside its
+/// own /32 or /128 and every network of it [`IpCidr::containing`] gives; the same for 16 raw
+/// bytes as an IPv6 address (IPv4-mapped ones as IPv4).
+pub fn cidr(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(c) = IpCidr::parse(&text) {
+        let canonical = c.to_string();
+        assert_eq!(IpCidr::parse(&canonical), Ok(c), "{canonical}");
+        assert_eq!(
+            IpCidr::parse(&canonical).map(|c| c.to_string()),
+            Ok(canonical.clone())
+        );
+        assert!(c.contains(c.network()), "{canonical}");
+        if !text.contains('/') {
+            assert_eq!(c, IpCidr::host(c.network()));
+        }
+    }
+    let mut addresses: Vec<std::net::IpAddr> =
+        networks::viewer_address(&text).into_iter().collect();
+    if let Some(raw) = data.get(..16) {
+        let mut octets = [0u8; 16];
+        octets.copy_from_slice(raw);
+        addresses.push(std::net::IpAddr::from(octets));
+    }
+    if let Some(raw) = data.get(..4) {
+        addresses.push(std::net::IpAddr::from([raw[0], raw[1], raw[2], raw[3]]));
+    }
+    for ip in addresses {
+        let host = IpCidr::host(ip);
+        assert!(host.contains(ip), "{ip} not in {host}");
+        assert_eq!(IpCidr::parse(&host.to_string()), Ok(host), "{host}");
+        for p in 0..=128u8 {
+            let Some(n) = IpCidr::containing(ip, p) else {
+                assert!(p > 32 && host.prefix_len() == 32, "{ip}/{p}");
+                continue;
+            };
+            assert!(n.contains(ip), "{ip} not in {n}");
+            match IpCidr::parse(&n.to_string()) {
+                Ok(back) => assert_eq!(back, n),
+                // A short IPv6 prefix over the mapped range is written as the IPv6 block.
+                Err(e) => panic!("{n}: {e:?}"),
+            }
+        }
+    }
+    let _: Option<CidrError> = IpCidr::parse(&text).err();
 }
