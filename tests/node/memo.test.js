@@ -39,7 +39,7 @@ const STABLE = new Set([
   'missing_scope', 'not_in_group_or_scope',
   'no_credential', 'no_signature', 'no_route', 'method_not_allowed', 'host', 'query_bad_character',
   'url_too_large', 'cookie_too_large', 'multiple_authorization_headers', 'authorization_not_bearer',
-  'bearer_not_accepted_on_signed_route', 'sign_in_loop',
+  'bearer_not_accepted_on_signed_route', 'sign_in_loop', 'network', 'network_not_allowed',
 ]);
 
 test('a repeated corpus request gets the same answer and log line, from the memo when stable', async () => {
@@ -118,6 +118,46 @@ test('a verdict that read no credential is replayed for any viewer address; a cr
   moved.Records[0].cf.request.clientIp = '198.51.100.200';
   const fresh = await decide(moved, token.now);
   assert.deepStrictEqual([fresh.log.detail, fresh.memo], ['valid_token', 0]);
+});
+
+test('a network-route verdict is replayed only for its own viewer address', async () => {
+  // access = "network": admitted from 198.51.100.7 without a credential.
+  const inside = byFile('191-network-route-inside-no-credential-allow');
+  const first = await decide(inside.event, inside.now);
+  assert.deepStrictEqual([first.log.detail, (await decide(inside.event, inside.now)).memo], ['network', 1]);
+  const outside = structuredClone(inside.event);
+  outside.Records[0].cf.request.clientIp = '192.0.2.10';
+  const refused = await decide(outside, inside.now);
+  assert.deepStrictEqual([refused.out.status, refused.log.detail, refused.memo], ['403', 'network_not_allowed', 0]);
+  const neighbour = structuredClone(inside.event);
+  neighbour.Records[0].cf.request.clientIp = '198.51.100.8';
+  const also = await decide(neighbour, inside.now);
+  assert.deepStrictEqual([also.log.detail, also.memo], ['network', 0]);
+  // Refused from outside: the same request from inside is decided afresh, and admitted.
+  const out = byFile('194-network-route-outside-forbidden');
+  await decide(out.event, out.now);
+  assert.strictEqual((await decide(out.event, out.now)).memo, 1);
+  const moved = structuredClone(out.event);
+  moved.Records[0].cf.request.clientIp = '::ffff:198.51.100.7';
+  const admitted = await decide(moved, out.now);
+  assert.deepStrictEqual([admitted.log.decision, admitted.log.detail, admitted.memo], ['allow', 'network', 0]);
+});
+
+test('a network-gated route\'s no-credential verdict is not replayed for another address', async () => {
+  const none = byFile('189-network-gated-inside-no-credential-401');
+  const first = await decide(none.event, none.now);
+  assert.deepStrictEqual([first.log.detail, (await decide(none.event, none.now)).memo], ['no_credential', 1]);
+  for (const ip of ['198.51.100.7', '2001:db9::1', 'not an address']) {
+    const elsewhere = structuredClone(none.event);
+    elsewhere.Records[0].cf.request.clientIp = ip;
+    const got = await decide(elsewhere, none.now);
+    assert.deepStrictEqual([got.out.status, got.log.detail, got.memo], ['403', 'network_not_allowed', 0], ip);
+  }
+  // One entry per frame: the last address's verdict replaced it. Decided again, and then
+  // far later from the same address still the memo (the verdict reads no clock).
+  assert.deepStrictEqual([(await decide(none.event, none.now)).memo], [0]);
+  const later = await decide(none.event, none.now + 10 * 365 * 86400);
+  assert.deepStrictEqual([later.log.detail, later.memo], ['no_credential', 1]);
 });
 
 test('a request the gate refuses as malformed is never answered from the memo', async () => {
