@@ -121,7 +121,7 @@ impl std::error::Error for ConfigError {}
 
 /// A route's access rule, validated (from `routes[N].access`, `.groups`, `.scopes`).
 ///
-/// Every kind but `Public` also admits a signed URL or signed cookies covering the request;
+/// Every kind but `Public` and `Network` also admits a signed URL or signed cookies covering the request;
 /// the token kinds differ only in which verified Cognito token they admit (a token has always
 /// passed the pool's signature, `iss`, app client, `token_use` and time checks first).
 #[derive(Clone, Debug, PartialEq, Eq)]

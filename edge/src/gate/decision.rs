@@ -230,9 +230,11 @@ pub struct Redirect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stability {
     /// Neither the clock nor the viewer address played a part: no credential was examined (a
-    /// public route, a missing credential, a malformed request, no route). The same request
-    /// from any `clientIp` gets this verdict (only a signed URL's or cookies' `IpAddress`
-    /// condition reads the address).
+    /// public route, a missing credential, a malformed request, no route) on a route without
+    /// `networks`. The same request from any `clientIp` gets this verdict (only a signed URL's
+    /// or cookies' `IpAddress` condition and a route's `networks` read the address; a decision
+    /// on a route with networks that would be `Always` is `Between { from: 0, until: u64::MAX }`
+    /// instead, which the handler binds to the address).
     Always,
     /// The same for every `now` with `from <= now < until` (seconds since the epoch):
     /// a verified credential decided, and `until` is when it expires (a token's `exp` plus the

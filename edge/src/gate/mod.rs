@@ -8,6 +8,10 @@
 //! 3. the route: longest whole-segment prefix → none: 403 `no_route`;
 //! 4. `public` routes: allow, with every credential stripped;
 //! 5. gated routes accept only GET and HEAD → 405;
+//!    then, on a route with `networks` (or `access = "network"`), the viewer address
+//!    (`clientIp`, an IPv4-mapped IPv6 address as IPv4) must be inside one of them, else 403
+//!    `forbidden` (`network_not_allowed`) before any credential is examined; an
+//!    `access = "network"` route then admits, every credential stripped;
 //! 6. exactly one credential decides, with no fallback past a present-but-invalid one: any
 //!    reserved CloudFront query parameter → the signed URL alone decides (as CloudFront does);
 //!    else an `Authorization` header; else the `CloudFront-*` cookies; else no credential.
