@@ -163,6 +163,55 @@ fn explain_is_deterministic_with_now() {
     );
 }
 
+/// `explain` shows a route's network rule: the network holding `--client-ip`, or `null`
+/// (the corpus config: `/mirror` is `access = "network"`, `/lab` groups from listed networks).
+#[test]
+fn explain_shows_the_network_rule() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/config.json");
+    let at = "1767225600";
+    let line = |url: &str, ip: &str| -> Value {
+        let out = explain(&[
+            "--config",
+            config,
+            "--url",
+            url,
+            "--client-ip",
+            ip,
+            "--now",
+            at,
+        ]);
+        serde_json::from_str(&out).expect("JSON")
+    };
+    let mirror = "https://downloads.example.com/mirror/iso/disk.img";
+    let v = line(mirror, "198.51.100.7");
+    assert_eq!(
+        (&v["decision"], &v["detail"]),
+        (&json!("allow"), &json!("network"))
+    );
+    assert_eq!(
+        v["rule"],
+        json!({"access": "network", "matched": null, "by": "network", "network": "198.51.100.0/24"})
+    );
+    let v = line(mirror, "192.0.2.10");
+    assert_eq!(
+        (v["status"].as_u64(), &v["detail"]),
+        (Some(403), &json!("network_not_allowed"))
+    );
+    assert_eq!(
+        v["rule"],
+        json!({"access": "network", "matched": null, "by": null, "network": null})
+    );
+    let v = line(
+        "https://downloads.example.com/lab/tool.zip",
+        "::ffff:192.0.2.10",
+    );
+    assert_eq!(
+        (v["status"].as_u64(), &v["detail"]),
+        (Some(401), &json!("no_credential"))
+    );
+    assert_eq!(v["rule"]["network"], "192.0.2.0/24");
+}
+
 #[test]
 fn explain_print_event_round_trips_through_decide() {
     let token = mint(&["--user", "bob", "--no-groups"]);
