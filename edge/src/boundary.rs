@@ -41,7 +41,7 @@
 //! | `e<k>:<n>` | key, value | one entry of the last `h`; `k` empty: no `key` member |
 //! | `f<field>:<n>` | value | set the request member `field` (`uri`, `querystring`, ...) |
 //! | `s*` | | the same frame, from any `clientIp`, gets this same verdict at any time ([`Stability::Always`]) |
-//! | `s<from>-<until>` | | ... at any `now` (seconds) with `from <= now < until` ([`Stability::Between`]) |
+//! | `s<from>-<until>` | | ... at any `now` (seconds) with `from <= now < until` ([`Stability::Between`]), from this `clientIp` only (`s0-18446744073709551615`: a route with networks, at any time) |
 //!
 //! Without an `s` op the verdict holds for this request only ([`Stability::Never`]). The
 //! handler memoises a verdict that has one, keyed by the exact frame (`text` and `lens`) but for
