@@ -1144,6 +1144,38 @@ fn signed_publish_is_verified_by_minisign_and_edgegate_verify_names_tampering() 
         line.contains("signed with key") && line.contains(&key_id),
         "{line}"
     );
+    // The signed 1.0.0 served where 2.0.0 should be, or pinned to another version: refused.
+    let moved = s
+        .data
+        .clone()
+        .unwrap()
+        .join(format!("{bucket}-moved/releases/2.0.0"));
+    std::fs::create_dir_all(moved.join("docs")).unwrap();
+    for entry in [
+        "manifest.json",
+        "manifest.json.minisig",
+        "app.tar.gz",
+        "checksums.txt",
+        "docs/read me.txt",
+    ] {
+        std::fs::copy(release.join(entry), moved.join(entry)).unwrap();
+    }
+    let line = failure_line(&verify(
+        &format!("{base}/{bucket}-moved/releases/2.0.0/"),
+        &[],
+    ));
+    assert!(
+        line.contains("the signed manifest is release 1.0.0, not 2.0.0"),
+        "{line}"
+    );
+    let line = failure_line(&verify(
+        &release.display().to_string(),
+        &["--release", "2.0.0"],
+    ));
+    assert!(line.contains("not 2.0.0"), "{line}");
+    let pinned = verify(&moved.display().to_string(), &["--release", "1.0.0"]);
+    assert!(pinned.status.success(), "{}", text(&pinned.stderr));
+    std::fs::remove_dir_all(s.data.clone().unwrap().join(format!("{bucket}-moved"))).unwrap();
     let over_http = failure_line(&verify(&format!("{base}/{bucket}/releases/9.9.9/"), &[]));
     assert!(
         over_http.contains("HTTP 404") && !over_http.contains("secret-token"),
@@ -1157,7 +1189,7 @@ fn signed_publish_is_verified_by_minisign_and_edgegate_verify_names_tampering() 
     ok_json(&run(&args(&["--force"])));
     assert!(!release.join("manifest.json.minisig").exists());
     let line = failure_line(&verify(&release.display().to_string(), &[]));
-    assert!(line.contains("manifest.json.minisig"), "{line}");
+    assert!(line.contains("the release is not signed"), "{line}");
     // A file named like the signature is refused before anything is uploaded.
     std::fs::write(dir.path().join("manifest.json.minisig"), b"forged").unwrap();
     let line = failure_line(&run(&args(&[])));

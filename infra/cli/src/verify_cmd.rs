@@ -17,13 +17,32 @@ use std::path::Path;
 pub struct VerifyArgs {
     /// The release: a folder holding manifest.json, manifest.json.minisig and the files, or its
     /// URL (https://HOST/PREFIX/VERSION/).
-    pub release: String,
+    #[arg(value_name = "DIR|URL")]
+    pub target: String,
     /// The minisign public key: a .pub file, or its base64 key line.
     #[arg(long)]
     pub public_key: String,
     /// A request header for URL downloads, e.g. "Authorization: Bearer TOKEN" (repeatable).
     #[arg(long = "header")]
     pub headers: Vec<String>,
+    /// The release version the signed manifest must name (default for a URL: its last path
+    /// segment; for a folder: not checked, the version is printed).
+    #[arg(long = "release", value_name = "VERSION")]
+    pub version: Option<String>,
+}
+
+impl VerifyArgs {
+    fn release_version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+}
+
+/// The last non-empty path segment of a URL (`.../releases/1.4.0/` gives `1.4.0`).
+fn last_segment(url: &str) -> Option<&str> {
+    let path = url.split(['?', '#']).next()?;
+    let after_scheme = path.split_once("://").map_or(path, |(_, rest)| rest);
+    let (_, path) = after_scheme.split_once('/')?;
+    path.rsplit('/').find(|s| !s.is_empty())
 }
 
 fn public_key(arg: &str) -> Result<PublicKey, CliError> {
@@ -48,13 +67,17 @@ fn public_key(arg: &str) -> Result<PublicKey, CliError> {
 /// A bad key or header, a download or read failure, a signature or file that does not match.
 pub async fn run(args: VerifyArgs) -> Result<String, CliError> {
     let key = public_key(&args.public_key)?;
-    let verified = if args.release.starts_with("https://") || args.release.starts_with("http://") {
-        verify_url(&args.release, &args.headers, &key).await?
+    let verified = if args.target.starts_with("https://") || args.target.starts_with("http://") {
+        let named = args
+            .version
+            .clone()
+            .or_else(|| last_segment(&args.target).map(str::to_string));
+        verify_url(&args.target, &args.headers, &key, named.as_deref()).await?
     } else {
         if !args.headers.is_empty() {
             return Err(UsageError::HeaderWithoutUrl.into());
         }
-        verify::verify_dir(Path::new(&args.release), &key)?
+        verify::verify_dir(Path::new(&args.target), &key, args.release_version())?
     };
     Ok(verified.to_text())
 }
@@ -63,6 +86,7 @@ async fn verify_url(
     base: &str,
     headers: &[String],
     key: &PublicKey,
+    release: Option<&str>,
 ) -> Result<VerifiedRelease, CliError> {
     let base = if base.ends_with('/') {
         base.to_string()
@@ -86,14 +110,19 @@ async fn verify_url(
         .build()
         .map_err(CliError::HttpClient)?;
     let manifest = get_small(&client, &format!("{base}{MANIFEST_NAME}")).await?;
-    let signature = get_small(&client, &format!("{base}{SIGNATURE_NAME}")).await?;
+    let signature = match get_small(&client, &format!("{base}{SIGNATURE_NAME}")).await {
+        Err(VerifyError::Read { reason, .. }) if reason == "HTTP 404" => {
+            return Err(VerifyError::Unsigned(base.clone()).into())
+        }
+        other => other?,
+    };
     let signature = String::from_utf8(signature).map_err(|_| {
         VerifyError::Signature(edgegate_publish::minisign::MinisignError::Format {
             what: "signature",
             reason: "not UTF-8",
         })
     })?;
-    let (m, verified) = verify::signed_manifest(&manifest, &signature, key)?;
+    let (m, verified) = verify::signed_manifest(&manifest, &signature, key, release)?;
     let mut found = Vec::with_capacity(m.files.len());
     for f in &m.files {
         let url = format!("{base}{}", encode_path(&f.path));
@@ -132,7 +161,13 @@ async fn get_small(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, Verif
         .await
         .map_err(|e| failed(reqwest_reason(&e)))?;
     if !resp.status().is_success() {
-        return Err(failed(format!("HTTP {}", resp.status().as_u16())));
+        let status = resp.status().as_u16();
+        let hint = if status == 401 || status == 403 {
+            " (a gated release: pass its credential with --header 'Authorization: Bearer TOKEN')"
+        } else {
+            ""
+        };
+        return Err(failed(format!("HTTP {status}{hint}")));
     }
     let mut out = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| failed(reqwest_reason(&e)))? {

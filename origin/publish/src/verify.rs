@@ -30,6 +30,18 @@ pub enum VerifyError {
     /// A path in the manifest that could step outside the release (`..`, absolute, `\`).
     #[error("{MANIFEST_NAME}: unsafe path {0:?}")]
     UnsafePath(String),
+    /// The signed manifest is another release than the one asked for (`--release`, or the
+    /// version a release URL names): an older signed release served in a newer one's place.
+    #[error("the signed manifest is release {found}, not {expected}")]
+    OtherRelease {
+        /// The version asked for.
+        expected: String,
+        /// The version the signed manifest names.
+        found: String,
+    },
+    /// No `manifest.json.minisig` beside the manifest.
+    #[error("{0}: the release is not signed (no {SIGNATURE_NAME} beside its manifest)")]
+    Unsigned(String),
     /// Files that are missing or differ from the manifest (each with what is wrong).
     #[error("{} of {total} files do not match the signed manifest: {}", problems.len(), summary(problems))]
     Files {
@@ -73,20 +85,31 @@ impl VerifiedRelease {
     }
 }
 
-/// The manifest, once its signature verifies under `key` and every path in it is safe to join
-/// to a folder or a URL (relative, `/`-separated, no empty, `.` or `..` segment, no `\`).
+/// The manifest, once its signature verifies under `key`, it names `release` (when given), and
+/// every path in it is safe to join to a folder or a URL (relative, `/`-separated, no empty,
+/// `.` or `..` segment, no `\`).
 ///
 /// # Errors
-/// [`VerifyError::Signature`], [`VerifyError::Manifest`] or [`VerifyError::UnsafePath`].
+/// [`VerifyError::Signature`], [`VerifyError::Manifest`], [`VerifyError::OtherRelease`] or
+/// [`VerifyError::UnsafePath`].
 pub fn signed_manifest(
     manifest: &[u8],
     signature: &str,
     key: &PublicKey,
+    release: Option<&str>,
 ) -> Result<(Manifest, Verified), VerifyError> {
     let verified = key
         .verify(manifest, signature)
         .map_err(VerifyError::Signature)?;
     let m = Manifest::parse(manifest).map_err(VerifyError::Manifest)?;
+    if let Some(expected) = release {
+        if m.version != expected {
+            return Err(VerifyError::OtherRelease {
+                expected: expected.to_string(),
+                found: m.version,
+            });
+        }
+    }
     if let Some(bad) = m.files.iter().find(|f| !safe_path(&f.path)) {
         return Err(VerifyError::UnsafePath(bad.path.clone()));
     }
@@ -202,20 +225,28 @@ fn digest_file(path: &Path) -> Found {
 }
 
 /// Verifies the release in `dir`: `dir/manifest.json`, its signature
-/// `dir/manifest.json.minisig`, and every file it lists, under `dir`.
+/// `dir/manifest.json.minisig`, that it is `release` (when given), and every file it lists,
+/// under `dir`.
 ///
 /// # Errors
 /// See [`VerifyError`].
-pub fn verify_dir(dir: &Path, key: &PublicKey) -> Result<VerifiedRelease, VerifyError> {
+pub fn verify_dir(
+    dir: &Path,
+    key: &PublicKey,
+    release: Option<&str>,
+) -> Result<VerifiedRelease, VerifyError> {
     let manifest = read_small(&dir.join(MANIFEST_NAME))?;
     let signature_path = dir.join(SIGNATURE_NAME);
+    if !signature_path.exists() {
+        return Err(VerifyError::Unsigned(dir.display().to_string()));
+    }
     let signature = String::from_utf8(read_small(&signature_path)?).map_err(|_| {
         VerifyError::Signature(MinisignError::Format {
             what: "signature",
             reason: "not UTF-8",
         })
     })?;
-    let (m, verified) = signed_manifest(&manifest, &signature, key)?;
+    let (m, verified) = signed_manifest(&manifest, &signature, key, release)?;
     let found: Vec<Found> = m
         .files
         .iter()
@@ -250,7 +281,7 @@ mod tests {
         );
         let sig = sk.sign(body.as_bytes(), "c");
         assert!(matches!(
-            signed_manifest(body.as_bytes(), &sig, &sk.public_key()),
+            signed_manifest(body.as_bytes(), &sig, &sk.public_key(), None),
             Err(VerifyError::UnsafePath(p)) if p == "../etc/passwd"
         ));
     }
