@@ -31,18 +31,6 @@ use edgegate_keys::{RingVerifier, UnixTime};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 
-const WWW_MISSING: &str = r#"Bearer realm="edgegate""#;
-const WWW_INVALID: &str = r#"Bearer realm="edgegate", error="invalid_token""#;
-
-fn cfg() -> &'static GateConfig {
-    static CFG: OnceLock<GateConfig> = OnceLock::new();
-    CFG.get_or_init(gate_config)
-}
-
-fn run(req: Req) -> Decision {
-    decide(&req.build(), cfg(), &RingVerifier, UnixTime(NOW))
-}
-
 #[track_caller]
 fn allowed(d: &Decision, detail: &str) -> ForwardRequest {
     let Decision::Allow(f) = d else {

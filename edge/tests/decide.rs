@@ -13,28 +13,11 @@ use common::*;
 use edgegate_edge::cookies::CookieJar;
 use edgegate_edge::event::CfResponse;
 use edgegate_edge::gate::{Denial, ForwardRequest};
-use edgegate_edge::{decide, Decision, GateConfig, Identity, ViewerRequest};
+use edgegate_edge::{Decision, Identity, ViewerRequest};
 use edgegate_keys::cf_base64::encode_b64url;
 use edgegate_keys::signed::{CredentialSource, RESERVED_QUERY_PARAMS};
-use edgegate_keys::{HashAlgorithm, RingVerifier, UnixTime};
+use edgegate_keys::HashAlgorithm;
 use serde_json::json;
-use std::sync::OnceLock;
-
-const WWW_MISSING: &str = r#"Bearer realm="edgegate""#;
-const WWW_INVALID: &str = r#"Bearer realm="edgegate", error="invalid_token""#;
-
-fn cfg() -> &'static GateConfig {
-    static CFG: OnceLock<GateConfig> = OnceLock::new();
-    CFG.get_or_init(gate_config)
-}
-
-fn run(req: Req) -> Decision {
-    run_at(req, NOW)
-}
-
-fn run_at(req: Req, now: u64) -> Decision {
-    decide(&req.build(), cfg(), &RingVerifier, UnixTime(now))
-}
 
 fn values<'a>(response: &'a CfResponse, name: &str) -> Vec<&'a str> {
     response

@@ -12,19 +12,8 @@ mod common;
 use common::*;
 use edgegate_edge::config::{AccessKind, RouteDoc};
 use edgegate_edge::gate::Stability;
-use edgegate_edge::{decide, ConfigDocument, Decision, GateConfig, Identity};
-use edgegate_keys::{RingVerifier, UnixTime};
+use edgegate_edge::{ConfigDocument, Decision, GateConfig, Identity};
 use serde_json::json;
-use std::sync::OnceLock;
-
-fn cfg() -> &'static GateConfig {
-    static CFG: OnceLock<GateConfig> = OnceLock::new();
-    CFG.get_or_init(gate_config)
-}
-
-fn run(req: Req) -> Decision {
-    decide(&req.build(), cfg(), &RingVerifier, UnixTime(NOW))
-}
 
 #[track_caller]
 fn outcome(d: &Decision) -> (u16, &'static str, &'static str) {

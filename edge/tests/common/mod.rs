@@ -24,10 +24,12 @@ use edgegate_edge::config::{
     AccessKind, CloudFrontDoc, CognitoDoc, RouteDoc, SiteDoc, TrustedKeyDoc,
 };
 use edgegate_edge::event::{CfConfig, HeaderEntry, ViewerRequest, ViewerRequestEvent};
-use edgegate_edge::{ConfigDocument, GateConfig};
+use edgegate_edge::{decide, ConfigDocument, Decision, GateConfig};
 use edgegate_keys::jwt::{cognito_issuer, IssuerFormat, TokenUse};
 use edgegate_keys::sign::{self, SigningKey, SigningPolicy};
-use edgegate_keys::{CustomPolicy, HashAlgorithm, Ipv4Cidr, Jwks, KeyPairId, PublicKey};
+use edgegate_keys::{
+    CustomPolicy, HashAlgorithm, Ipv4Cidr, Jwks, KeyPairId, PublicKey, RingVerifier, UnixTime,
+};
 use serde_json::{json, Map, Value};
 
 /// The fixed "now" of every fixture: 2026-01-01T00:00:00Z.
@@ -198,6 +200,27 @@ pub(crate) fn jwks() -> Jwks {
 pub(crate) fn gate_config() -> GateConfig {
     GateConfig::from_document(&document(), Some(jwks())).expect("test config validates")
 }
+
+/// [`gate_config`], built once per test binary.
+pub(crate) fn cfg() -> &'static GateConfig {
+    static CFG: std::sync::OnceLock<GateConfig> = std::sync::OnceLock::new();
+    CFG.get_or_init(gate_config)
+}
+
+/// `req` decided by the test deployment's gate at `now` (seconds since the epoch), uncached.
+pub(crate) fn run_at(req: Req, now: u64) -> Decision {
+    decide(&req.build(), cfg(), &RingVerifier, UnixTime(now))
+}
+
+/// `req` decided at [`NOW`].
+pub(crate) fn run(req: Req) -> Decision {
+    run_at(req, NOW)
+}
+
+/// The `WWW-Authenticate` of a 401 without a credential (RFC 6750 §3).
+pub(crate) const WWW_MISSING: &str = r#"Bearer realm="edgegate""#;
+/// The `WWW-Authenticate` of a 401 for an invalid token (RFC 6750 §3.1).
+pub(crate) const WWW_INVALID: &str = r#"Bearer realm="edgegate", error="invalid_token""#;
 
 // --- Cognito tokens ---------------------------------------------------------------------------
 
