@@ -347,7 +347,7 @@ async function handleAt(event, nowSecs) {
     const key = frameText.isWellFormed() ? memoKey(lens) : null;
     const hit = key === null ? undefined : MEMO.get(key);
     let plan;
-    if (hit !== undefined && hit.from <= nowSecs && nowSecs < hit.until && (hit.ip === null || hit.ip === frameIp)) {
+    if (hit !== undefined && hit.plan.window[0] <= nowSecs && nowSecs < hit.plan.window[1] && (hit.ip === null || hit.ip === frameIp)) {
       // The exact frame of a well-formed request the gate decided: nothing to check again.
       plan = hit.plan;
       memoHits++;
@@ -359,7 +359,8 @@ async function handleAt(event, nowSecs) {
         plan = parse(gate.decide(encodeFrame(), lens, nowSecs));
       } else if (key !== null && plan.window !== null) {
         if (MEMO.size >= MEMO_MAX) MEMO.clear();
-        MEMO.set(key, { plan, from: plan.window[0], until: plan.window[1], ip: plan.window[0] === -Infinity ? null : frameIp });
+        // `s*` (window from -Infinity) holds for any viewer address; any other for this one.
+        MEMO.set(key, { plan, ip: plan.window[0] === -Infinity ? null : frameIp });
       }
     }
     const response = run(plan, request);
