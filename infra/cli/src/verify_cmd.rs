@@ -150,25 +150,32 @@ fn encode_path(path: &str) -> String {
         .join("/")
 }
 
-async fn get_small(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, VerifyError> {
-    let failed = |reason: String| VerifyError::Read {
-        what: url.to_string(),
-        reason,
-    };
-    let mut resp = client
+/// GETs `url`. A failure or a non-2xx answer is its reason: `HTTP <status>`, with a hint on a
+/// 401/403, or what [`reqwest_reason`] says.
+async fn get(client: &reqwest::Client, url: &str) -> Result<reqwest::Response, String> {
+    let resp = client
         .get(url)
         .send()
         .await
-        .map_err(|e| failed(reqwest_reason(&e)))?;
+        .map_err(|e| reqwest_reason(&e))?;
+    let status = resp.status().as_u16();
     if !resp.status().is_success() {
-        let status = resp.status().as_u16();
         let hint = if status == 401 || status == 403 {
             " (a gated release: pass its credential with --header 'Authorization: Bearer TOKEN')"
         } else {
             ""
         };
-        return Err(failed(format!("HTTP {status}{hint}")));
+        return Err(format!("HTTP {status}{hint}"));
     }
+    Ok(resp)
+}
+
+async fn get_small(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, VerifyError> {
+    let failed = |reason: String| VerifyError::Read {
+        what: url.to_string(),
+        reason,
+    };
+    let mut resp = get(client, url).await.map_err(failed)?;
     let mut out = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| failed(reqwest_reason(&e)))? {
         out.extend_from_slice(&chunk);
@@ -180,14 +187,7 @@ async fn get_small(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, Verif
 }
 
 async fn digest_url(client: &reqwest::Client, url: &str) -> Found {
-    let mut resp = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| reqwest_reason(&e))?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status().as_u16()));
-    }
+    let mut resp = get(client, url).await?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     while let Some(chunk) = resp.chunk().await.map_err(|e| reqwest_reason(&e))? {
