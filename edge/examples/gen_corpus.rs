@@ -32,6 +32,9 @@ use std::path::Path;
 
 #[derive(Serialize)]
 struct Forward {
+    /// The path the origin is asked for, when it is not the viewer's (a directory index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri: Option<String>,
     querystring: String,
     cookie: Option<String>,
 }
@@ -44,6 +47,9 @@ struct Expect {
     detail: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     forward: Option<Forward>,
+    /// A redirect's `Location`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -73,9 +79,32 @@ fn allow(detail: &'static str, querystring: &str, cookie: Option<&str>) -> Expec
         },
         detail,
         forward: Some(Forward {
+            uri: None,
             querystring: querystring.to_string(),
             cookie: cookie.map(str::to_string),
         }),
+        location: None,
+    }
+}
+
+/// Allowed and served `uri` instead of the viewer's path (a directory index).
+fn served(detail: &'static str, uri: &str, querystring: &str, cookie: Option<&str>) -> Expect {
+    let mut expect = allow(detail, querystring, cookie);
+    if let Some(f) = expect.forward.as_mut() {
+        f.uri = Some(uri.to_string());
+    }
+    expect
+}
+
+/// Allowed, and sent to its trailing slash: a 302 to `location` (reason `public` or `ok`).
+fn redirected(reason: &'static str, location: &str) -> Expect {
+    Expect {
+        decision: "redirect",
+        status: 302,
+        reason,
+        detail: "trailing_slash",
+        forward: None,
+        location: Some(location.to_string()),
     }
 }
 
@@ -86,6 +115,7 @@ fn deny(status: u16, reason: &'static str, detail: &'static str) -> Expect {
         reason,
         detail,
         forward: None,
+        location: None,
     }
 }
 
@@ -587,12 +617,14 @@ fn pretty(value: &impl Serialize) -> String {
 }
 
 /// Every case, in file-number order: the base cases, the security catalogue's, then the
-/// access kinds of issue 12 (165 on), then its network conditions (182 on).
+/// access kinds of issue 12 (165 on), then its network conditions (182 on), then the
+/// directory index of issue 13 (197 on).
 fn all_cases() -> Vec<Case> {
     let mut cases = cases();
     cases.extend(catalogue_cases());
     cases.extend(access_cases());
     cases.extend(network_cases());
+    cases.extend(directory_cases());
     cases
 }
 
@@ -1718,6 +1750,58 @@ fn catalogue_cases() -> Vec<Case> {
             "method-put-on-signed-route-405",
             Req::for_url(&canned_shared).method("PUT"),
             deny(405, "bad_request", "method_not_allowed"),
+        ),
+    ]
+}
+
+// --- directory index (issue 13): index, trailing slash, single-page-app fallback -------------
+//
+// Routes of the test deployment: /docs (public, index "index.html") and /portal (groups
+// downloaders, index "index.html" with the SPA fallback).
+
+fn directory_cases() -> Vec<Case> {
+    let get = Req::get;
+    let downloader = token(&["downloaders"]);
+    vec![
+        case(
+            "directory-index-served",
+            get("/docs/guide/"),
+            served("public_route", "/docs/guide/index.html", "", None),
+        ),
+        case(
+            "directory-route-root-index-served",
+            get("/docs/"),
+            served("public_route", "/docs/index.html", "", None),
+        ),
+        case(
+            "directory-without-slash-redirect",
+            get("/docs/guide").query("lang=en"),
+            redirected("public", "/docs/guide/?lang=en"),
+        ),
+        case(
+            "directory-file-with-extension-served-as-is",
+            get("/docs/guide/intro.html"),
+            allow("public_route", "", None),
+        ),
+        case(
+            "spa-deep-link-served-route-index",
+            get("/portal/settings/profile").bearer(&downloader),
+            served("valid_token", "/portal/index.html", "", None),
+        ),
+        case(
+            "spa-asset-served-as-is",
+            get("/portal/assets/app.js").bearer(&downloader),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "spa-no-credential-401-before-any-index",
+            get("/portal/settings"),
+            deny(401, "missing_credential", "no_credential"),
+        ),
+        case(
+            "spa-not-in-group-403-before-any-index",
+            get("/portal/settings").bearer(&token(&["staff"])),
+            deny(403, "forbidden", "not_in_group"),
         ),
     ]
 }

@@ -547,6 +547,8 @@ fn doc_route(
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: scopes.map(|g| g.iter().map(|s| s.to_string()).collect()),
         networks: None,
+        index: None,
+        spa: None,
     })
 }
 
@@ -756,6 +758,8 @@ fn config_with_auth_nesting_rules_for_the_new_kinds() {
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: scopes.map(|g| g.iter().map(|s| s.to_string()).collect()),
         networks: None,
+        index: None,
+        spa: None,
     };
     let check = |routes: Vec<RouteDoc>| {
         let mut doc = document();

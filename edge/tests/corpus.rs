@@ -10,7 +10,8 @@ mod common;
 
 use edgegate_edge::cookies::CookieJar;
 use edgegate_edge::{
-    decide, decide_cached, ConfigDocument, Decision, GateConfig, VerifiedCache, ViewerRequestEvent,
+    decide, decide_cached, ConfigDocument, Decision, GateConfig, VerifiedCache, ViewerRequest,
+    ViewerRequestEvent,
 };
 use edgegate_keys::{Jwks, RingVerifier, UnixTime};
 use serde::Deserialize;
@@ -19,6 +20,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 struct Forward {
+    #[serde(default)]
+    uri: Option<String>,
     querystring: String,
     cookie: Option<String>,
 }
@@ -32,6 +35,8 @@ struct Expect {
     detail: String,
     #[serde(default)]
     forward: Option<Forward>,
+    #[serde(default)]
+    location: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,8 +87,8 @@ fn corpus_config() -> GateConfig {
     GateConfig::from_document(&doc, Some(jwks)).unwrap()
 }
 
-/// What the corpus says about one decision, in the corpus's own terms.
-fn observed(decision: &Decision) -> Expect {
+/// What the corpus says about one decision on `request`, in the corpus's own terms.
+fn observed(request: &ViewerRequest, decision: &Decision) -> Expect {
     Expect {
         decision: decision.kind().to_string(),
         status: decision.status(),
@@ -91,10 +96,15 @@ fn observed(decision: &Decision) -> Expect {
         detail: decision.detail().to_string(),
         forward: match decision {
             Decision::Allow(f) => Some(Forward {
+                uri: (f.request.uri != request.uri).then(|| f.request.uri.clone()),
                 querystring: f.request.querystring.clone(),
                 cookie: f.request.header("cookie").map(str::to_string),
             }),
             Decision::Deny(_) | Decision::Redirect(_) => None,
+        },
+        location: match decision {
+            Decision::Redirect(r) => Some(r.location.clone()),
+            Decision::Allow(_) | Decision::Deny(_) => None,
         },
     }
 }
@@ -112,7 +122,7 @@ fn corpus_cases_give_the_expected_decisions() {
             .request()
             .unwrap_or_else(|| panic!("{stem}: one record"));
         let decision = decide(request, &cfg, &RingVerifier, UnixTime(case.now));
-        let got = observed(&decision);
+        let got = observed(request, &decision);
         if got != case.expect {
             failures.push(format!(
                 "{stem}:\n  expected {:?}\n  got      {got:?}",
@@ -164,7 +174,11 @@ fn corpus_cases_give_the_same_decisions_through_one_cache() {
                 UnixTime(case.now),
                 Some(&mut cache),
             );
-            assert_eq!(observed(&decision), case.expect, "pass {pass}: {stem}");
+            assert_eq!(
+                observed(request, &decision),
+                case.expect,
+                "pass {pass}: {stem}"
+            );
         }
     }
     assert!(cache.stats().0 > 0, "the second pass hit the cache");
@@ -182,8 +196,13 @@ fn corpus_case_names_match_numbered_file_names() {
             "{stem}"
         );
         assert!(
-            ["allow", "deny"].contains(&case.expect.decision.as_str()),
+            ["allow", "deny", "redirect"].contains(&case.expect.decision.as_str()),
             "{stem}"
+        );
+        assert_eq!(
+            case.expect.location.is_some(),
+            case.expect.decision == "redirect",
+            "{stem}: location is given exactly for redirects"
         );
         assert_eq!(
             case.expect.forward.is_some(),

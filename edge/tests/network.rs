@@ -161,6 +161,8 @@ fn with_extra(access: AccessKind, networks: Option<Vec<String>>) -> ConfigDocume
         groups: (access == AccessKind::Groups).then(|| vec!["downloaders".to_string()]),
         scopes: (access == AccessKind::Scopes).then(|| vec!["artifacts/read".to_string()]),
         networks,
+        index: None,
+        spa: None,
     });
     doc
 }
@@ -171,7 +173,8 @@ fn list(items: &[&str]) -> Option<Vec<String>> {
 
 #[test]
 fn networks_config_errors_name_the_field() {
-    let field = "routes[9].networks";
+    let field = format!("routes[{}].networks", document().routes.len());
+    let field = field.as_str();
     for (access, networks, says) in [
         (
             AccessKind::Public,
@@ -219,7 +222,10 @@ fn networks_config_errors_name_the_field() {
         r.groups = Some(vec!["downloaders".to_string()]);
     }
     let e = GateConfig::from_document(&doc, Some(jwks())).unwrap_err();
-    assert_eq!(e.field, "routes[9].groups");
+    assert_eq!(
+        e.field,
+        format!("routes[{}].groups", document().routes.len())
+    );
 }
 
 #[test]

@@ -41,6 +41,8 @@ fn routes() -> Vec<RouteDoc> {
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
         networks: None,
+        index: None,
+        spa: None,
     };
     vec![
         r("/releases", AccessKind::Groups, Some(&["downloaders"])),
@@ -1013,6 +1015,8 @@ fn with_route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> Conf
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
         networks: None,
+        index: None,
+        spa: None,
     });
     doc
 }

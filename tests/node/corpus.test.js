@@ -1,7 +1,7 @@
 'use strict';
 // Parity: every case of the shared corpus (tests/corpus/cases/*.json, also run natively by
 // edge/tests/corpus.rs) through the built Lambda@Edge bundle in Node. Same decision, status,
-// reason and detail; deny responses in CloudFront's shape with the reason as body; allowed
+// reason and detail; deny and redirect responses in CloudFront's shape with the reason as body; allowed
 // requests forwarded with the credentials stripped exactly as the native gate strips them.
 // Each case runs twice, so the second pass goes through the verified-credential cache.
 const test = require('node:test');
@@ -36,8 +36,13 @@ for (const c of cases) {
         assert.strictEqual(out.status, String(c.expect.status));
         assert.strictEqual(out.body, `${c.expect.reason}\n`);
         assert.strictEqual(out.headers['cache-control'][0].value, 'no-store');
+      } else if (c.expect.decision === 'redirect') {
+        assert.strictEqual(out.status, '302');
+        assert.strictEqual(out.headers.location[0].value, c.expect.location);
+        assert.strictEqual(out.headers['cache-control'][0].value, 'no-store');
       } else {
-        assert.strictEqual(out.uri, c.event.Records[0].cf.request.uri);
+        const served = c.expect.forward && c.expect.forward.uri;
+        assert.strictEqual(out.uri, served || c.event.Records[0].cf.request.uri);
         assert.strictEqual(out.headers.authorization, undefined);
         if (c.expect.forward) {
           assert.strictEqual(out.querystring, c.expect.forward.querystring);

@@ -39,7 +39,7 @@ const STABLE = new Set([
   'missing_scope', 'not_in_group_or_scope',
   'no_credential', 'no_signature', 'no_route', 'method_not_allowed', 'host', 'query_bad_character',
   'url_too_large', 'cookie_too_large', 'multiple_authorization_headers', 'authorization_not_bearer',
-  'bearer_not_accepted_on_signed_route', 'sign_in_loop', 'network', 'network_not_allowed',
+  'bearer_not_accepted_on_signed_route', 'sign_in_loop', 'network', 'network_not_allowed', 'trailing_slash',
 ]);
 
 test('a repeated corpus request gets the same answer and log line, from the memo when stable', async () => {

@@ -247,6 +247,15 @@ pub struct RouteDoc {
     /// them in addition to the route's credential rule; required for `access = "network"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<String>>,
+    /// A directory index file name (`index.html`; one path segment of `A-Za-z0-9-._~`). After
+    /// an allow on this route, a path ending in `/` is served `<path><index>` and a path whose
+    /// last segment has no `.` is redirected to `<path>/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// With `index`: single-page-app fallback. Every path whose last segment has no `.` (a
+    /// trailing `/` included) is served the route's own index, `<prefix>/<index>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spa: Option<bool>,
 }
 
 /// `[publish]`: where `edgegate publish` puts releases. Values are checked by the publisher

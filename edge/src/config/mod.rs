@@ -255,6 +255,58 @@ pub struct Route {
     /// network condition. Never empty for [`Access::Network`]; always empty for
     /// [`Access::Public`].
     pub networks: Vec<IpCidr>,
+    /// The directory index rule (`routes[N].index`, `.spa`); `None`: paths are served as
+    /// they are.
+    pub index: Option<DirectoryIndex>,
+}
+
+/// A route's directory index (`routes[N].index` and `routes[N].spa`), applied after the gate
+/// allowed a request (see [`crate::gate`]'s directory step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryIndex {
+    /// The index file name, one path segment (`index.html`).
+    pub document: String,
+    /// Single-page-app fallback: a path whose last segment has no `.` is served the
+    /// route's own index instead of being redirected to `<path>/`.
+    pub spa: bool,
+}
+
+/// Longest index file name, in bytes (an S3 key segment; NAME_MAX on the dev server).
+pub const MAX_INDEX_BYTES: usize = 255;
+
+/// `routes[N].index` and `.spa`: the index a file name of 1 to [`MAX_INDEX_BYTES`] bytes of
+/// `A-Za-z0-9-._~` (one canonical path segment, so the rewritten path stays canonical; see
+/// [`crate::path`]), not `.` or `..`; `spa` only with an index.
+fn validate_index(
+    field: &str,
+    index: Option<&str>,
+    spa: Option<bool>,
+) -> Result<Option<DirectoryIndex>, ConfigError> {
+    let Some(document) = index else {
+        return match spa {
+            Some(_) => Err(ConfigError::new(
+                format!("{field}.spa"),
+                "only allowed with index (the file the fallback serves)",
+            )),
+            None => Ok(None),
+        };
+    };
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+    if document.is_empty()
+        || document.len() > MAX_INDEX_BYTES
+        || document == "."
+        || document == ".."
+        || !document.bytes().all(unreserved)
+    {
+        return Err(ConfigError::new(
+            format!("{field}.index"),
+            "must be a file name of 1 to 255 characters A-Za-z0-9-._~ (not . or ..), e.g. \"index.html\"",
+        ));
+    }
+    Ok(Some(DirectoryIndex {
+        document: document.to_string(),
+        spa: spa.unwrap_or(false),
+    }))
 }
 
 impl Route {
@@ -565,10 +617,12 @@ impl GateConfig {
                     "scopes are matched against access tokens: needs [cognito] with \"access\" in cognito.token_use",
                 ));
             }
+            let index = validate_index(&field, r.index.as_deref(), r.spa)?;
             routes.push(Route {
                 prefix: r.prefix.clone(),
                 access,
                 networks,
+                index,
             });
         }
         routes.sort_by_key(|r| core::cmp::Reverse(r.prefix.len()));

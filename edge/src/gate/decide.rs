@@ -5,6 +5,7 @@
 use super::credential::{amplify_token, bearer_token, verify_signed, verify_token};
 use super::decision::{Decision, Identity, Reason};
 use super::detail::Detail;
+use super::directory::serve_index;
 use super::forward::{
     admit_token, allow, allow_auth, bind_network, network_rule, public_rule, signed_rule,
     AMPLIFY_COOKIE_PREFIX,
@@ -292,10 +293,12 @@ pub fn decide_cached(
             ),
         }
     };
-    match network {
+    let decision = match network {
         Some(network) => bind_network(decision, route, network),
         None => decision,
-    }
+    };
+    // 7. The directory index, on the path the decision was made for.
+    serve_index(cfg, decision)
 }
 
 /// A `Host` value: 1 to 255 bytes of letters, digits, `.`, `-`, `:`, `[` and `]` (names,

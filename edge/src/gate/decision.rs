@@ -207,17 +207,32 @@ pub enum Page {
     /// loop marker says a sign-in just failed.
     SignInLoop,
 }
-/// A browser navigation is sent to sign in.
+/// A 302 the gate answers with: a browser navigation sent to sign in, or an allowed request
+/// for a directory sent to its trailing slash.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Redirect {
-    /// The `Location`: `/auth/login?return_to=<percent-encoded path and query>`.
+    /// The `Location`: `/auth/login?return_to=<percent-encoded path and query>`, or
+    /// `<path>/` with the query (signing parameters removed).
     pub location: String,
     /// The route prefix that matched.
     pub route: String,
     /// Why (`no_credential`, `expired`, ...), for logs and `explain`.
     pub detail: Detail,
-    /// On a route with networks, the network rule ([`RuleMatch::network`]); else `None`.
+    /// On a route with networks, the network rule ([`RuleMatch::network`]); for a directory
+    /// redirect, the rule that admitted; else `None`.
     pub rule: Option<RuleMatch>,
+    /// Why the viewer is sent there.
+    pub to: RedirectTo,
+}
+
+/// What a [`Redirect`] is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedirectTo {
+    /// Sign in (`/auth/login`): no credential admitted this browser navigation.
+    SignIn,
+    /// The directory's trailing slash (`routes[N].index`): the request was allowed, for this
+    /// identity (detail `trailing_slash`).
+    Directory(Identity),
 }
 
 /// How long the same request gets the same decision from the same gate (config and keys).
@@ -258,7 +273,8 @@ pub enum Decision {
     Allow(ForwardRequest),
     /// Answer with a generated response.
     Deny(Denial),
-    /// Send a browser navigation to sign in (302 to `/auth/login`).
+    /// Answer with a 302: a browser navigation sent to sign in (`/auth/login`), or an allowed
+    /// directory request sent to its trailing slash.
     Redirect(Redirect),
 }
 
@@ -290,6 +306,14 @@ impl Decision {
             }) => Reason::Public,
             Decision::Allow(_) => Reason::Ok,
             Decision::Deny(d) => d.reason,
+            Decision::Redirect(Redirect {
+                to: RedirectTo::Directory(Identity::Anonymous),
+                ..
+            }) => Reason::Public,
+            Decision::Redirect(Redirect {
+                to: RedirectTo::Directory(_),
+                ..
+            }) => Reason::Ok,
             Decision::Redirect(r) if r.detail == Detail::NoCredential => Reason::MissingCredential,
             Decision::Redirect(_) => Reason::InvalidCredential,
         }
@@ -321,7 +345,10 @@ impl Decision {
         match self {
             Decision::Allow(f) => Some(&f.identity),
             Decision::Deny(d) => d.identity.as_ref(),
-            Decision::Redirect(_) => None,
+            Decision::Redirect(r) => match &r.to {
+                RedirectTo::Directory(identity) => Some(identity),
+                RedirectTo::SignIn => None,
+            },
         }
     }
 
@@ -388,7 +415,10 @@ impl Decision {
                 Some(_) => Stability::Never,
                 None => of_detail(denial.detail),
             },
-            Decision::Redirect(redirect) => of_detail(redirect.detail),
+            Decision::Redirect(redirect) => match &redirect.to {
+                RedirectTo::Directory(identity) => of_identity(identity),
+                RedirectTo::SignIn => of_detail(redirect.detail),
+            },
         };
         // A route with networks decided on the viewer address: the same verdict holds for
         // the same address only, never for every `clientIp`.

@@ -69,6 +69,9 @@ pub enum Detail {
     /// A sign-in just completed (loop marker cookie) and still no credential: a 403 page
     /// instead of another redirect.
     SignInLoop,
+    /// An allowed request for a directory without its trailing slash, on a route with an
+    /// index: a 302 to `<path>/` (reason `ok` or `public`).
+    TrailingSlash,
     /// The verdict could not be encoded for the handler (503 `unavailable`, fail closed).
     Boundary,
     /// The viewer-request event did not have the shape CloudFront sends (503 `unavailable`).
@@ -109,6 +112,7 @@ impl Detail {
             Detail::AmplifyAmbiguous => "amplify_ambiguous",
             Detail::AmplifyClientMismatch => "amplify_client_mismatch",
             Detail::SignInLoop => "sign_in_loop",
+            Detail::TrailingSlash => "trailing_slash",
             Detail::Boundary => "boundary",
             Detail::EventShape => "event_shape",
             Detail::Credential(e) => e.detail(),

@@ -28,6 +28,10 @@
 //!      (`WWW-Authenticate: Bearer`); none on a signed-only route → 403 `missing_credential`
 //!      (CloudFront answers 403 there).
 //!
+//! 7. on a route with an index (`routes[N].index`), an allow is then served the directory
+//!    index, the single-page-app fallback or a 302 to the path with its trailing slash
+//!    (`directory.rs`; never widening what step 4 to 6 admitted).
+//!
 //! Every generated response is `Cache-Control: no-store` with a one-word reason code; the
 //! detail (`expired`, `bad_signature`, `unknown_kid`, ...) is only in the [`Decision`] for logs
 //! and `edgegate explain`. An allowed request goes on with `Authorization`, the `CloudFront-*`
@@ -42,13 +46,14 @@ mod credential;
 mod decide;
 mod decision;
 mod detail;
+mod directory;
 mod forward;
 mod response;
 
 pub use decide::{decide, decide_cached, MAX_COOKIE_BYTES};
 pub use decision::{
-    Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect, RuleMatch,
-    Stability,
+    Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect, RedirectTo,
+    RuleMatch, Stability,
 };
 pub use detail::Detail;
 pub use forward::{AMPLIFY_COOKIE_PREFIX, DEV_COOKIE_PREFIX, EDGEGATE_COOKIE_PREFIX};

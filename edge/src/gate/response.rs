@@ -3,7 +3,7 @@
 //! builds them ([`Ctx`]: 401 `WWW-Authenticate` values, navigation detection, the
 //! `/auth/login?return_to=` location, the loop marker).
 
-use super::decision::{Decision, Denial, Page, Reason, Redirect};
+use super::decision::{Decision, Denial, Page, Reason, Redirect, RedirectTo};
 use super::detail::Detail;
 use crate::config::{sign_in_cookie_rule, Route};
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
@@ -140,6 +140,7 @@ impl Ctx<'_> {
             route: self.route.map(|r| r.prefix.clone()).unwrap_or_default(),
             detail,
             rule: None,
+            to: RedirectTo::SignIn,
         })
     }
 

@@ -98,13 +98,15 @@ impl Key {
 
 // --- configuration ----------------------------------------------------------------------------
 
-fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc {
+pub(crate) fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc {
     RouteDoc {
         prefix: prefix.to_string(),
         access,
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
         networks: None,
+        index: None,
+        spa: None,
     }
 }
 
@@ -184,6 +186,15 @@ pub(crate) fn document() -> ConfigDocument {
                 route("/mirror", AccessKind::Network, None),
                 &MIRROR_NETWORKS,
             ),
+            RouteDoc {
+                index: Some("index.html".to_string()),
+                ..route("/docs", AccessKind::Public, None)
+            },
+            RouteDoc {
+                index: Some("index.html".to_string()),
+                spa: Some(true),
+                ..route("/portal", AccessKind::Groups, Some(&["downloaders"]))
+            },
         ],
         auth: None,
         publish: None,

@@ -78,6 +78,8 @@ fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc 
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: None,
         networks: None,
+        index: None,
+        spa: None,
     }
 }
 

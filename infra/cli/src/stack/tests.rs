@@ -329,6 +329,8 @@ fn route_groups_come_from_groups_routes_only_ok() {
         groups: groups.map(|g| g.iter().map(|s| s.to_string()).collect()),
         scopes: scopes.map(|g| g.iter().map(|s| s.to_string()).collect()),
         networks: None,
+        index: None,
+        spa: None,
     };
     doc.routes = vec![
         route("/members", AccessKind::Authenticated, None, None),
