@@ -376,7 +376,7 @@ async function handleAt(event, nowSecs) {
     head = logHead({ decision: 'deny', status: 503, reason: 'unavailable', detail, route: null });
     result = UNAVAILABLE;
   }
-  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000}}\n`);
+  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000},"_aws":{"Timestamp":${Math.round(nowSecs * 1000)},${EMF}}}\n`);
   return result;
 }
 
@@ -384,14 +384,19 @@ async function handleAt(event, nowSecs) {
 // the escape is almost never needed.
 const UNSAFE = /["\\\u0000-\u001f\u007f-\uffff]/;
 const quoted = (s) => (UNSAFE.test(s) ? JSON.stringify(s) : `"${s}"`);
+const FN = `"function":${quoted(process.env.AWS_LAMBDA_FUNCTION_NAME || 'edgegate')}`;
+const EMF = '"CloudWatchMetrics":[{"Namespace":"edgegate","Dimensions":[["function","http","reason"]],"Metrics":[{"Name":"latency_us","Unit":"Microseconds"}]}]';
 
-// The log line up to the value of its last field: the same JSON (same fields, same order) as
-// JSON.stringify of { decision, status, reason, detail, route, latency_us } once the latency and
-// `}` and a newline are appended. Built once per verdict (a memoised one keeps it).
+// The log line up to the value of latency_us: the same JSON (same fields, same order) as
+// JSON.stringify of { decision, status, reason, detail, route, http, function, latency_us, _aws }
+// once the latency and the `_aws` member (CloudWatch Embedded Metric Format: the decision's
+// time in ms and EMF) are appended. Built once per verdict (a memoised one keeps it); only the
+// latency and the time vary. The metric: latency_us (its SampleCount counts decisions) in
+// namespace edgegate by function, http (the status as a string) and reason (a fixed set).
 function logHead(log) {
   const route = log.route === null ? 'null' : quoted(log.route);
   const status = Number.isFinite(log.status) ? log.status : null;
-  return `{"decision":${quoted(log.decision)},"status":${status},"reason":${quoted(log.reason)},"detail":${quoted(log.detail)},"route":${route},"latency_us":`;
+  return `{"decision":${quoted(log.decision)},"status":${status},"reason":${quoted(log.reason)},"detail":${quoted(log.detail)},"route":${route},"http":"${status}",${FN},"latency_us":`;
 }
 
 exports.handleAt = handleAt;
@@ -400,7 +405,7 @@ exports.memoStats = () => ({ hits: memoHits, size: MEMO.size });
 // The boundary's two halves, for tests and benchmarks.
 exports.boundary = { requestOf, frame, apply };
 exports.handler = (event) => handleAt(event, Date.now() / 1000); // handleAt's promise
-// One structured JSON line per decision (reason code, route, latency; never a credential), given
+// One structured JSON line per decision (reason code, route, latency, EMF; never a credential), given
 // as the line's text (newline included) and written to stdout (fd 1) in one write. Replaceable for
 // tests. `fs.writeSync` spares the first request building the `process.stdout` stream (a few ms
 // of a cold start); if fd 1 refuses (a non-blocking pipe that is full) or takes only part of the

@@ -91,7 +91,15 @@ test('valid bearer token: request forwarded without Authorization; log line has 
   const log = JSON.parse(logs[0]);
   assert.deepStrictEqual([log.decision, log.status, log.reason], ['allow', 200, 'ok']);
   // Built as one string: exactly JSON.stringify of the fields in order, one newline.
-  assert.deepStrictEqual(Object.keys(log), ['decision', 'status', 'reason', 'detail', 'route', 'latency_us']);
+  assert.deepStrictEqual(Object.keys(log), ['decision', 'status', 'reason', 'detail', 'route', 'http', 'function', 'latency_us', '_aws']);
+  // CloudWatch Embedded Metric Format: every metric a number on the root, every dimension a string.
+  assert.strictEqual(log._aws.Timestamp, Math.round(NOW * 1000));
+  for (const d of log._aws.CloudWatchMetrics) {
+    assert.strictEqual(d.Namespace, 'edgegate');
+    for (const m of d.Metrics) assert.strictEqual(typeof log[m.Name], 'number', m.Name);
+    for (const set of d.Dimensions) for (const k of set) assert.strictEqual(typeof log[k], 'string', k);
+  }
+  assert.strictEqual(log.http, '200');
   assert.strictEqual(logs[0], `${JSON.stringify(log)}\n`);
   assert.ok(typeof log.latency_us === 'number');
   assert.ok(!logs[0].includes(token.split('.')[2].slice(0, 20)));

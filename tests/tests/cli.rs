@@ -954,3 +954,160 @@ fn dev_walkthrough_curl_lines_tell_the_truth() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The audit trail of minted credentials (issue 14)
+
+/// The JSON lines of `stderr` (the audit lines), parsed; other lines (warnings) skipped.
+fn audit_lines(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect()
+}
+
+/// The secret parts of a printed signed URL or Cookie header: the Signature and Policy values.
+fn secret_parts(printed: &str) -> Vec<String> {
+    printed
+        .trim()
+        .trim_start_matches("Cookie: ")
+        .split(['?', '&', ';'])
+        .map(str::trim)
+        .filter_map(|p| p.split_once('='))
+        .filter(|(n, _)| n.ends_with("Signature") || n.ends_with("Policy"))
+        .map(|(_, v)| v.to_string())
+        .collect()
+}
+
+#[test]
+fn sign_commands_write_one_audit_line_without_the_signature_ok() {
+    let key = edgegate_test_kit::keys::path("rsa-2048-private.pem");
+    let key = key.to_str().expect("utf-8 path");
+    let dir = TempDir::new("audit");
+    let log = dir.path().join("audit.jsonl");
+    let policy_file = dir.path().join("policy.json");
+    let wildcard = "https://d.example.com/releases/1.0/*";
+    std::fs::write(
+        &policy_file,
+        format!(
+            r#"{{"Statement":[{{"Resource":"{wildcard}","Condition":{{"DateLessThan":{{"AWS:EpochTime":{EXP}}},"DateGreaterThan":{{"AWS:EpochTime":1700000000}}}}}}]}}"#
+        ),
+    )
+    .expect("write policy");
+    let policy_file = policy_file.to_str().expect("utf-8 path");
+    let url = "https://d.example.com/releases/1.0/app.zip?v=2";
+    let exp = EXP.to_string();
+    // (command, extra arguments, expected audit fields)
+    let cases: Vec<(&str, Vec<&str>, Value)> = vec![
+        (
+            "sign-url",
+            vec!["--expires-at", &exp],
+            json!({"audit": "signed_url", "policy": "canned", "resource": url, "expires": EXP,
+                   "not_before": null, "ip": null, "hash": "sha1"}),
+        ),
+        (
+            "sign-url",
+            vec![
+                "--expires-at",
+                &exp,
+                "--resource",
+                wildcard,
+                "--ip",
+                "192.0.2.0/24",
+                "--hash",
+                "sha256",
+            ],
+            json!({"audit": "signed_url", "policy": "custom", "resource": wildcard, "expires": EXP,
+                   "ip": "192.0.2.0/24", "hash": "sha256"}),
+        ),
+        (
+            "sign-cookies",
+            vec!["--expires-at", &exp],
+            json!({"audit": "signed_cookies", "policy": "canned", "resource": url, "expires": EXP}),
+        ),
+        (
+            "sign-cookies",
+            vec!["--policy", policy_file],
+            json!({"audit": "signed_cookies", "policy": "custom", "resource": wildcard,
+                   "expires": EXP, "not_before": 1_700_000_000u64}),
+        ),
+    ];
+    let mut printed_secrets = Vec::new();
+    for (i, (command, args, expected)) in cases.iter().enumerate() {
+        let out = run(edgegate()
+            .args([*command, url, "--key-pair-id", KRSA, "--private-key", key])
+            .args(args)
+            .arg("--audit-log")
+            .arg(&log)
+            .env("USER", "audit-tester")
+            .env("AWS_PROFILE", "audit-profile"));
+        assert!(out.status.success(), "{command} {args:?}: {out:?}");
+        let stdout = String::from_utf8(out.stdout).expect("utf-8");
+        let stderr = String::from_utf8(out.stderr).expect("utf-8");
+        let lines = audit_lines(&stderr);
+        assert_eq!(lines.len(), 1, "{command} {args:?}: {stderr}");
+        let line = &lines[0];
+        for (k, v) in expected.as_object().expect("object") {
+            assert_eq!(&line[k], v, "{command} {args:?}: {k} in {line}");
+        }
+        assert_eq!(line["key_pair_id"], KRSA);
+        assert_eq!(line["dev_key"], false);
+        assert_eq!(line["user"], "audit-tester");
+        assert_eq!(line["aws_profile"], "audit-profile");
+        let at = line["at"].as_u64().expect("at");
+        assert!(at.abs_diff(now().0) < 600, "{line}");
+        // The file holds the same lines, appended.
+        let file = std::fs::read_to_string(&log).expect("audit log");
+        let file_lines: Vec<&str> = file.lines().collect();
+        assert_eq!(file_lines.len(), i + 1, "{file}");
+        assert_eq!(
+            serde_json::from_str::<Value>(file_lines[i]).expect("JSON"),
+            *line
+        );
+        let secrets = secret_parts(&stdout);
+        assert!(!secrets.is_empty(), "{stdout}");
+        printed_secrets.extend(secrets);
+    }
+    // Never a signature or a policy, in stderr or in the file.
+    let file = std::fs::read_to_string(&log).expect("audit log");
+    for s in &printed_secrets {
+        assert!(!file.contains(s.as_str()), "audit log holds {s}");
+    }
+    for forbidden in ["Signature", "Policy", "Statement", "BEGIN", "PRIVATE"] {
+        assert!(
+            !file.contains(forbidden),
+            "audit log holds {forbidden}: {file}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "audit log mode {mode:o}");
+    }
+}
+
+#[test]
+fn sign_with_an_unwritable_audit_log_prints_no_credential_fails() {
+    let dir = TempDir::new("audit-fail");
+    let key = edgegate_test_kit::keys::path("rsa-2048-private.pem");
+    // A directory is not appendable.
+    one_line_failure(
+        edgegate()
+            .args([
+                "sign-url",
+                "https://d.example.com/a.zip",
+                "--expires-in",
+                "600",
+                "--key-pair-id",
+                KRSA,
+                "--private-key",
+            ])
+            .arg(&key)
+            .arg("--audit-log")
+            .arg(dir.path())
+            .env_remove("EDGEGATE_AUDIT_LOG"),
+        &["edgegate: "],
+    );
+}

@@ -277,6 +277,37 @@ fn ok_json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("no JSON on stdout ({e}): {}", text(&out.stdout)))
 }
 
+/// The audit lines (issue 14) on stderr, parsed, each checked to hold no credential, signature
+/// or policy; the event names in order are returned beside them.
+fn audits(out: &Output) -> Vec<Value> {
+    let stderr = text(&out.stderr);
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("{\"audit\""))
+        .map(|l| {
+            for forbidden in [
+                "Signature",
+                "Policy",
+                "secret",
+                "BEGIN",
+                "untrusted comment",
+            ] {
+                assert!(!l.contains(forbidden), "{forbidden} in audit line {l}");
+            }
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            assert!(v["at"].as_u64().is_some(), "{l}");
+            v
+        })
+        .collect()
+}
+
+fn audit_names(lines: &[Value]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(|v| v["audit"].as_str().unwrap_or(""))
+        .collect()
+}
+
 /// Requires failure with exactly one `edgegate: ...` line on stderr (the last one); returns it.
 fn failure_line(out: &Output) -> String {
     assert!(
@@ -470,9 +501,19 @@ fn republish_identical_is_noop_changed_is_refused_force_replaces_ok() {
         args.extend(extra.iter().copied());
         m.run(&args)
     };
-    assert_eq!(ok_json(&publish(&[]))["state"], "new");
+    let out = publish(&[]);
+    assert_eq!(ok_json(&out)["state"], "new");
+    let lines = audits(&out);
+    assert_eq!(audit_names(&lines), ["publish"]);
+    assert_eq!(lines[0]["bucket"], bucket.as_str());
+    assert_eq!(lines[0]["version"], "1.0.0");
+    assert_eq!(lines[0]["state"], "new");
+    assert_eq!(lines[0]["files"], 3);
+    assert_eq!(lines[0]["manifest"], "releases/1.0.0/manifest.json");
 
-    let again = ok_json(&publish(&[]));
+    let out = publish(&[]);
+    assert!(audits(&out).is_empty(), "a no-op rerun changes nothing");
+    let again = ok_json(&out);
     assert_eq!(again["state"], "identical");
     assert_eq!(again["uploaded_files"], 0);
     assert_eq!(again["skipped_files"], 3);
@@ -482,7 +523,9 @@ fn republish_identical_is_noop_changed_is_refused_force_replaces_ok() {
     std::fs::write(dir.path().join("b.txt"), b"B2").unwrap();
     std::fs::remove_file(dir.path().join("c.txt")).unwrap();
     std::fs::write(dir.path().join("d.txt"), b"D2").unwrap();
-    let line = failure_line(&publish(&[]));
+    let out = publish(&[]);
+    assert!(audits(&out).is_empty(), "a refused publish changes nothing");
+    let line = failure_line(&out);
     for want in [
         "release 1.0.0 already exists with different content",
         "changed: b.txt",
@@ -507,6 +550,14 @@ fn republish_identical_is_noop_changed_is_refused_force_replaces_ok() {
     let out = publish(&["--force"]);
     let report = ok_json(&out);
     assert_eq!(report["state"], "replaced");
+    let lines = audits(&out);
+    assert_eq!(audit_names(&lines), ["publish", "force_replace"]);
+    assert_eq!(lines[0]["state"], "replaced");
+    assert_eq!(lines[1]["release_prefix"], "releases/1.0.0/");
+    assert_eq!(
+        lines[1]["invalidation"],
+        report["release_invalidation"]["id"]
+    );
     assert!(
         text(&out.stderr).contains("warning: --force: replacing complete release 1.0.0"),
         "{}",
@@ -560,7 +611,9 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
     let pointer_key = "releases/channels/stable.json";
     let pointer_path = "/releases/channels/stable.json".to_string();
 
-    let first = ok_json(&m.run(&[
+    let audit_dir = TempDir::new("audit-log");
+    let audit_log = audit_dir.path().join("audit.jsonl");
+    let out = m.run(&[
         "publish",
         &dir_arg(&v1),
         "--release",
@@ -574,7 +627,16 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
         "--wait",
         "--output",
         "json",
-    ]));
+        "--audit-log",
+        audit_log.to_str().expect("utf-8 path"),
+    ]);
+    let first = ok_json(&out);
+    let lines = audits(&out);
+    assert_eq!(audit_names(&lines), ["publish", "channel_move"]);
+    assert_eq!(lines[1]["channel"], "stable");
+    assert_eq!(lines[1]["version"], "1.0.0");
+    assert_eq!(lines[1]["previous"], Value::Null);
+    assert_eq!(lines[1]["key"], pointer_key);
     assert_eq!(first["channel"]["version"], "1.0.0");
     assert_eq!(first["channel"]["previous"], Value::Null);
     assert_eq!(first["channel"]["key"], pointer_key);
@@ -610,7 +672,7 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
     assert_eq!(m.get_json(&bucket, pointer_key)["version"], "1.1.0");
 
     // Rollback.
-    let rollback = ok_json(&m.run(&[
+    let out = m.run(&[
         "channel",
         "set",
         "stable",
@@ -621,7 +683,25 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
         &dist,
         "--output",
         "json",
-    ]));
+        "--audit-log",
+        audit_log.to_str().expect("utf-8 path"),
+    ]);
+    let rollback = ok_json(&out);
+    let lines = audits(&out);
+    assert_eq!(audit_names(&lines), ["channel_move"]);
+    assert_eq!(lines[0]["version"], "1.0.0");
+    assert_eq!(lines[0]["previous"], "1.1.0");
+    // The file got the same lines, appended: publish + move, then the rollback's move.
+    let logged: Vec<Value> = std::fs::read_to_string(&audit_log)
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(
+        audit_names(&logged),
+        ["publish", "channel_move", "channel_move"]
+    );
+    assert_eq!(logged[2], lines[0]);
     assert_eq!(rollback["version"], "1.0.0");
     assert_eq!(rollback["previous"], "1.1.0");
     assert_eq!(rollback["invalidation"]["paths"], json!([pointer_path]));

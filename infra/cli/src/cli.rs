@@ -71,6 +71,9 @@ pub struct SignArgs {
     /// Read the PEM private key from AWS Secrets Manager instead (secret ARN or name; credentials and region from the AWS chain).
     #[arg(long, requires = "key_pair_id", group = "key_source")]
     pub private_key_secret: Option<String>,
+    /// Also append the audit line (key pair id, resource, expiry, who; never the signature) to this file.
+    #[arg(long, env = "EDGEGATE_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

@@ -1,5 +1,6 @@
 //! `edgegate sign-url`, `edgegate sign-cookies` and `edgegate keys new`.
 
+use crate::audit::{AuditSink, Event, Minted};
 use crate::cli::{HashArg, SignArgs};
 use crate::local::dev_keys;
 use crate::{CliError, IoAction, KeySource, UsageError};
@@ -9,7 +10,9 @@ use edgegate_keys::{HashAlgorithm, Ipv4Cidr, KeyPairId, KeyType};
 use std::path::Path;
 
 /// Runs `sign-url` (`cookies == false`) or `sign-cookies`, returning what to print. With
-/// `--private-key-secret` the PEM is read from AWS Secrets Manager first.
+/// `--private-key-secret` the PEM is read from AWS Secrets Manager first. The audit line
+/// ([`crate::audit`]) is written before the credential is returned: one whose line cannot be
+/// written is never printed.
 pub async fn run(args: &SignArgs, cookies: bool, now: u64) -> Result<String, CliError> {
     let secret_pem = match &args.private_key_secret {
         Some(secret) if args.url.starts_with("https://") || args.url.starts_with("http://") => {
@@ -17,16 +20,24 @@ pub async fn run(args: &SignArgs, cookies: bool, now: u64) -> Result<String, Cli
         }
         _ => None,
     };
-    sign(args, cookies, now, secret_pem)
+    let (text, minted) = sign(args, cookies, now, secret_pem)?;
+    let event = if cookies {
+        Event::SignedCookies(minted)
+    } else {
+        Event::SignedUrl(minted)
+    };
+    AuditSink::new(args.audit_log.clone()).write(&[event], now)?;
+    Ok(text)
 }
 
 /// The signing itself; `secret_pem` is the key read from `--private-key-secret`, if any.
+/// Returns what to print and what the audit line records.
 fn sign(
     args: &SignArgs,
     cookies: bool,
     now: u64,
     secret_pem: Option<String>,
-) -> Result<String, CliError> {
+) -> Result<(String, Minted), CliError> {
     if !(args.url.starts_with("https://") || args.url.starts_with("http://")) {
         return Err(UsageError::UrlNotAbsolute.into());
     }
@@ -46,6 +57,7 @@ fn sign(
     let path = path_and_query.split(['?', '#']).next().unwrap_or_default();
     let path = if path.is_empty() { "/" } else { path };
     edgegate_edge::path::check_canonical(path).map_err(UsageError::PathNotServed)?;
+    let mut dev_key = false;
     let (key_pair_id, key) = match (&args.key_pair_id, &args.private_key, secret_pem) {
         (Some(id), Some(path), _) => {
             let id = parse_id(id)?;
@@ -68,6 +80,7 @@ fn sign(
         }
         _ => {
             eprintln!("edgegate: signing with the DEV key pair {} (dev only; pass --key-pair-id and --private-key for real keys)", dev_keys::DEV_KEY_PAIR_ID);
+            dev_key = true;
             let id: KeyPairId = dev_keys::DEV_KEY_PAIR_ID.parse()?;
             (id, dev_keys::cloudfront_signing_key()?)
         }
@@ -79,14 +92,20 @@ fn sign(
         (Some(HashArg::Sha256), _) | (None, KeyType::EcP256) => HashAlgorithm::Sha256,
         (None, KeyType::Rsa) => HashAlgorithm::Sha1,
     };
-    let policy = if let Some(path) = &args.policy {
+    let hash_name = match hash {
+        HashAlgorithm::Sha1 => "sha1",
+        HashAlgorithm::Sha256 => "sha256",
+    };
+    let audited =
+        |policy: &CustomPolicy| Minted::custom(key_pair_id.to_string(), dev_key, policy, hash_name);
+    let (policy, minted) = if let Some(path) = &args.policy {
         let json =
             std::fs::read_to_string(path).map_err(|e| CliError::io(IoAction::Read, path, e))?;
-        CustomPolicy::parse(json.as_bytes()).map_err(|source| UsageError::Policy {
+        let parsed = CustomPolicy::parse(json.as_bytes()).map_err(|source| UsageError::Policy {
             path: path.clone(),
             source,
         })?;
-        SigningPolicy::Custom(json)
+        (SigningPolicy::Custom(json), audited(&parsed))
     } else {
         let expires = match (args.expires_at, args.expires_in) {
             (Some(at), None) => at,
@@ -108,28 +127,32 @@ fn sign(
                 source_ip,
             };
             CustomPolicy::parse(policy.to_json().as_bytes()).map_err(UsageError::Resource)?;
-            SigningPolicy::custom(&policy)
+            (SigningPolicy::custom(&policy), audited(&policy))
         } else {
             if expires > edgegate_keys::signed::MAX_EXPIRES {
                 return Err(UsageError::CannedAfter2038.into());
             }
-            SigningPolicy::Canned { expires }
+            let minted = Minted {
+                key_pair_id: key_pair_id.to_string(),
+                dev_key,
+                policy: "canned",
+                resource: args.url.clone(),
+                expires,
+                not_before: None,
+                ip: None,
+                hash: hash_name,
+            };
+            (SigningPolicy::Canned { expires }, minted)
         }
     };
     let rng = ring::rand::SystemRandom::new();
     if cookies {
         let pairs = sign::sign_cookies(&args.url, &policy, &key_pair_id, &key, hash, &rng)?;
         let header: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
-        Ok(format!("Cookie: {}", header.join("; ")))
+        Ok((format!("Cookie: {}", header.join("; ")), minted))
     } else {
-        Ok(sign::sign_url(
-            &args.url,
-            &policy,
-            &key_pair_id,
-            &key,
-            hash,
-            &rng,
-        )?)
+        let url = sign::sign_url(&args.url, &policy, &key_pair_id, &key, hash, &rng)?;
+        Ok((url, minted))
     }
 }
 

@@ -10,6 +10,7 @@
 //! it in `infra/cloudformation` and `infra/guard`. Errors print one line, `edgegate: <cause>`, and exit
 //! non-zero; nothing secret is ever printed in an error.
 
+pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod cli_sign;

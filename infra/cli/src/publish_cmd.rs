@@ -1,8 +1,9 @@
 //! `edgegate publish`, `edgegate channel set` and `edgegate releases list`: the command-line
 //! side of the publisher in `edgegate_publish`. Reads `[publish]` from `edgegate.toml` (flags
-//! win), builds the options, prints the summary (text or `--output json`) on stdout; progress
-//! and warnings go to stderr.
+//! win), builds the options, prints the summary (text or `--output json`) on stdout; progress,
+//! warnings and the audit lines ([`crate::audit`]) go to stderr.
 
+use crate::audit::{self, AuditSink};
 use crate::{CliError, UsageError};
 use clap::{Subcommand, ValueEnum};
 use edgegate_aws::AwsOptions;
@@ -76,6 +77,9 @@ pub struct PublishArgs {
     /// text or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: OutputArg,
+    /// Also append the audit lines (publish, force_replace, channel_move) to this file.
+    #[arg(long, env = "EDGEGATE_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// `edgegate channel ...`.
@@ -95,6 +99,9 @@ pub enum ChannelCommand {
         /// text or json.
         #[arg(long, value_enum, default_value = "text")]
         output: OutputArg,
+        /// Also append the audit line (channel_move) to this file.
+        #[arg(long, env = "EDGEGATE_AUDIT_LOG")]
+        audit_log: Option<PathBuf>,
     },
 }
 
@@ -201,6 +208,7 @@ pub async fn publish(args: PublishArgs, now: u64) -> Result<(), CliError> {
         None => None,
     };
     let (target, aws) = resolve(&args.target)?;
+    let audit = AuditSink::new(args.audit_log.clone());
     let options = PublishOptions {
         dir: args.dir,
         version,
@@ -219,7 +227,7 @@ pub async fn publish(args: PublishArgs, now: u64) -> Result<(), CliError> {
         OutputArg::Text => println!("{}", report.to_text()),
         OutputArg::Json => print_json(&report)?,
     }
-    Ok(())
+    audit.write(&audit::publish_events(&report), now)
 }
 
 /// Runs `edgegate channel ...`.
@@ -234,10 +242,12 @@ pub async fn channel(command: ChannelCommand, now: u64) -> Result<(), CliError> 
             target,
             wait,
             output,
+            audit_log,
         } => {
             let channel = usage("NAME", ChannelName::parse(&name))?;
             let version = usage("VERSION", Version::parse(&version))?;
             let (target, aws) = resolve(&target)?;
+            let audit = AuditSink::new(audit_log);
             let progress = Progress::auto();
             let report =
                 publisher::channel_set(&target, &aws, &channel, &version, wait, &progress, now)
@@ -246,7 +256,10 @@ pub async fn channel(command: ChannelCommand, now: u64) -> Result<(), CliError> 
                 OutputArg::Text => println!("{}", report.to_text()),
                 OutputArg::Json => print_json(&report)?,
             }
-            Ok(())
+            audit.write(
+                &[audit::channel_event(target.bucket.as_str(), &report)],
+                now,
+            )
         }
     }
 }

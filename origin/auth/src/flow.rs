@@ -418,6 +418,7 @@ impl Auth<'_> {
                             );
                         }
                         self.sign_in(
+                            "callback",
                             &identity,
                             refresh_token.as_deref(),
                             &flow.return_to,
@@ -467,6 +468,7 @@ impl Auth<'_> {
                             UnixTime(now),
                         ) {
                             Ok(identity) => self.sign_in(
+                                "refresh",
                                 &identity,
                                 refresh_token.as_deref(),
                                 &return_to,

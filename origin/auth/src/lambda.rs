@@ -1,8 +1,10 @@
 //! The origin auth function on AWS Lambda (`provided.al2023`, behind a Lambda function URL with
 //! CloudFront Origin Access Control): cold start reads `config.json` and `jwks.json` from the
 //! package and the secrets from AWS Secrets Manager, once; each invocation turns the function
-//! URL event into an [`AuthRequest`], runs [`crate::shell::run`], and returns the response
-//! with every `Set-Cookie` as its own `cookies` entry.
+//! URL event into an [`AuthRequest`], runs [`crate::shell::run_observed`], prints its log lines
+//! ([`crate::log`]: the request line with its EMF metrics, the audit line of a cookie
+//! issuance) on stdout, and returns the response with every `Set-Cookie` as its own `cookies`
+//! entry.
 
 use crate::{Auth, AuthRequest, AuthSettings, Secrets};
 use aws_lambda_events::lambda_function_urls::{
@@ -24,6 +26,9 @@ pub struct ColdStart {
     pub client: reqwest::Client,
     /// Randomness.
     pub rng: SystemRandom,
+    /// The function's name (`AWS_LAMBDA_FUNCTION_NAME`, `edgegate-auth` when unset): the
+    /// `function` dimension of the metrics.
+    pub function_name: String,
 }
 
 /// Why the function cannot start (one line, no secret values).
@@ -118,15 +123,40 @@ pub async fn cold_start(dir: &Path, endpoint_url: Option<String>) -> Result<Cold
         secrets,
         client,
         rng: SystemRandom::new(),
+        function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+            .ok()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "edgegate-auth".to_string()),
     })
 }
 
-/// Handles one function URL event.
+/// Handles one function URL event and prints its log lines on stdout (see [`handle_logged`]).
 pub async fn handle(
     cold: &ColdStart,
     event: LambdaFunctionUrlRequest,
     now: u64,
 ) -> LambdaFunctionUrlResponse {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(now.saturating_mul(1000));
+    let (response, lines) = handle_logged(cold, event, now, now_ms).await;
+    for line in lines {
+        println!("{line}");
+    }
+    response
+}
+
+/// Handles one function URL event at `now` (seconds since the epoch; `now_ms`, milliseconds,
+/// stamps the metrics), returning the response and its log lines ([`crate::log`]): the
+/// request line (endpoint, status, token call, EMF metrics), then the audit line when the
+/// response issues signed cookies. No line holds a cookie, code or token.
+pub async fn handle_logged(
+    cold: &ColdStart,
+    event: LambdaFunctionUrlRequest,
+    now: u64,
+    now_ms: u64,
+) -> (LambdaFunctionUrlResponse, Vec<String>) {
     let method = event
         .request_context
         .http
@@ -152,12 +182,18 @@ pub async fn handle(
         secrets: &cold.secrets,
         verifier: &RingVerifier,
     };
-    let response = crate::shell::run(&auth, &cold.client, &request, now, &cold.rng).await;
-    // One line per request: endpoint and status, never a cookie, code or token.
-    println!(
-        "{}",
-        serde_json::json!({"path": path.chars().take(64).collect::<String>(), "status": response.status})
-    );
+    let (response, token_call) =
+        crate::shell::run_observed(&auth, &cold.client, &request, now, &cold.rng).await;
+    let mut lines = vec![crate::log::request_line(
+        &cold.function_name,
+        &path,
+        response.status,
+        token_call,
+        now_ms,
+    )];
+    if let Some(issued) = &response.issued {
+        lines.push(crate::log::issued_line(issued, now));
+    }
     let mut headers = http::HeaderMap::new();
     for (n, v) in &response.headers {
         if let (Ok(n), Ok(v)) = (
@@ -177,5 +213,5 @@ pub async fn handle(
         Some(response.body)
     };
     out.is_base64_encoded = false;
-    out
+    (out, lines)
 }

@@ -37,6 +37,10 @@
 //!
 //! Every response is `Cache-Control: no-store`. Locations are built from the configured site
 //! origin, never from `Host`. No token, code, verifier or state is ever logged or reflected.
+//!
+//! Logs ([`log`], pure): one JSON line per request (endpoint, status, the token call's
+//! outcome) carrying CloudWatch Embedded Metric Format metrics, and one audit line per
+//! sign-in that issued signed cookies (subject, prefixes, expiry, key pair id).
 #![cfg_attr(
     not(test),
     deny(
@@ -51,6 +55,7 @@
 pub mod cookies;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod log;
 mod pages;
 pub mod return_to;
 pub mod shell;
@@ -64,6 +69,6 @@ mod token;
 
 pub use config::{AuthError, AuthSettings, Secrets};
 pub use flow::{Auth, Pending, Step, MAX_CODE_BYTES, MAX_FLOWS};
-pub use message::{form_encode, parse_query, AuthRequest, Response};
+pub use message::{form_encode, parse_query, AuthRequest, Issued, Response};
 pub use session::{LOOP_MARKER_MAX_AGE, REFRESH_COOKIE_MAX_AGE};
 pub use token::{TokenCall, TokenOutcome};

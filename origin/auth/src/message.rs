@@ -35,6 +35,29 @@ pub struct Response {
     pub set_cookies: Vec<String>,
     /// UTF-8 HTML, or empty for a redirect.
     pub body: String,
+    /// The CloudFront signed cookie sets this response issues, for the audit line (`None`
+    /// when it issues none); never sent to the browser.
+    pub issued: Option<Issued>,
+}
+
+/// The CloudFront signed cookie sets a sign-in issued (one per prefix, all with the same
+/// expiry and key): what the audit line records, never a cookie value, signature or policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issued {
+    /// The ID token's `sub`.
+    pub subject: String,
+    /// The ID token's `cognito:username`, when present.
+    pub username: Option<String>,
+    /// The route prefixes a cookie set was issued for (`Path=<prefix>`, `Resource
+    /// <site origin><prefix>/*`), sorted.
+    pub prefixes: Vec<String>,
+    /// The policies' `DateLessThan` (the ID token's `exp`), seconds since the epoch.
+    pub expires_at: u64,
+    /// The CloudFront key pair id the cookies were signed with.
+    pub key_pair_id: String,
+    /// How the identity was obtained: `callback` (authorization code) or `refresh` (refresh
+    /// token grant).
+    pub via: &'static str,
 }
 
 impl Response {
@@ -48,6 +71,7 @@ impl Response {
             ],
             set_cookies,
             body: String::new(),
+            issued: None,
         }
     }
 
@@ -69,6 +93,7 @@ impl Response {
             ],
             set_cookies,
             body,
+            issued: None,
         }
     }
 

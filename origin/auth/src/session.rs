@@ -7,7 +7,7 @@
 //! [`crate::cookies`].
 
 use crate::cookies::{collapse, CLOUDFRONT_COOKIES};
-use crate::{pages, Auth, Response};
+use crate::{pages, Auth, Issued, Response};
 use edgegate_edge::cookies::CookieJar;
 use edgegate_keys::jwt::CognitoIdentity;
 use edgegate_keys::policy::CustomPolicy;
@@ -66,10 +66,12 @@ impl Auth<'_> {
     /// `exp` in seconds since the epoch, `Max-Age` the seconds left; CloudFront Developer Guide,
     /// "Set signed cookies using a custom policy"), stale sets expired elsewhere, the refresh
     /// cookie when a token came back, the loop marker, and a 302 to `return_to` on the site
-    /// origin. 403 page when no route is allowed; 503 when the token has already expired or
-    /// signing fails.
+    /// origin, carrying the [`Issued`] record (`via`: `callback` or `refresh`). 403 page when
+    /// no route is allowed; 503 when the token has already expired or signing fails.
+    #[allow(clippy::too_many_arguments)] // reason: each is one input of the sign-in; a struct would only rename them
     pub(crate) fn sign_in(
         &self,
+        via: &'static str,
         identity: &CognitoIdentity,
         refresh_token: Option<&str>,
         return_to: &str,
@@ -182,9 +184,18 @@ impl Auth<'_> {
             "/",
             LOOP_MARKER_MAX_AGE,
         ));
-        Response::redirect(
+        let mut response = Response::redirect(
             format!("{}{return_to}", self.settings.site_origin),
             set_cookies,
-        )
+        );
+        response.issued = Some(Issued {
+            subject: identity.sub.clone(),
+            username: identity.username.clone(),
+            prefixes: allowed,
+            expires_at: exp,
+            key_pair_id: self.settings.key_pair_id.to_string(),
+            via,
+        });
+        response
     }
 }

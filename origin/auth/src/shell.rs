@@ -2,6 +2,7 @@
 //! (bounded time), and runs one request through `handle` → token call → `finish`. Shared by
 //! the Lambda function ([`crate::lambda`]) and `edgegate dev`.
 
+use crate::log::TokenCallResult;
 use crate::{Auth, AuthRequest, Response, Step, TokenCall, TokenOutcome};
 use edgegate_keys::sign::SecureRandom;
 use std::time::Duration;
@@ -85,20 +86,34 @@ pub async fn run(
     now: u64,
     rng: &(dyn SecureRandom + Sync),
 ) -> Response {
+    run_observed(auth, client, req, now, rng).await.0
+}
+
+/// [`run`], also returning how the token endpoint call ended (`None`: no token call was
+/// made), for the log line ([`crate::log::request_line`]).
+pub async fn run_observed(
+    auth: &Auth<'_>,
+    client: &reqwest::Client,
+    req: &AuthRequest<'_>,
+    now: u64,
+    rng: &(dyn SecureRandom + Sync),
+) -> (Response, Option<TokenCallResult>) {
     match auth.handle(req, now, rng) {
-        Step::Done(response) => response,
+        Step::Done(response) => (response, None),
         Step::Revoke { call, then } => {
             revoke(client, &call).await;
-            then
+            (then, None)
         }
         Step::Exchange { call, pending } => {
             let outcome = send(client, &call).await;
+            let result = TokenCallResult::of(&outcome);
             let later = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(now)
                 .max(now);
-            auth.finish(pending, outcome, &req.cookie_headers, later, rng)
+            let response = auth.finish(pending, outcome, &req.cookie_headers, later, rng);
+            (response, Some(result))
         }
     }
 }

@@ -2468,3 +2468,123 @@ fn debug_output_carries_no_secrets() {
     assert_eq!(e.field, "auth.secrets.state_key");
     assert!(!e.to_string().contains("short-state-key"));
 }
+
+// --- audit and log lines (issue 14) -------------------------------------------------------------
+
+/// Asserts `line` holds none of the secrets a sign-in handles: no cookie value the response
+/// set (signatures, policies, the refresh token, the PKCE verifier), no `code`, no `state`, no
+/// JWT, no configured secret. (The key pair id is public: the audit line names it.)
+#[track_caller]
+fn assert_no_secret(line: &str, hop: &Hop, extra: &[&str]) {
+    for c in &hop.response.set_cookies {
+        if c.starts_with("CloudFront-Key-Pair-Id=") {
+            continue;
+        }
+        let value = c
+            .split(';')
+            .next()
+            .and_then(|p| p.split_once('='))
+            .map_or("", |(_, v)| v);
+        if value.len() >= 8 {
+            assert!(!line.contains(value), "{line} holds a cookie value of {c}");
+        }
+    }
+    if let Some(call) = &hop.call {
+        for (name, value) in &call.form {
+            if name != "grant_type" && name != "client_id" && name != "redirect_uri" {
+                assert!(!line.contains(value.as_str()), "{line} holds {name}");
+            }
+        }
+    }
+    for s in [STATE_KEY, CLIENT_SECRET, "eyJ", "Signature", "Policy"]
+        .iter()
+        .chain(extra)
+    {
+        assert!(!line.contains(s), "{line} holds {s:?}");
+    }
+}
+
+#[test]
+fn sign_in_audit_line_names_subject_prefixes_and_expiry_ok() {
+    let world = World::new();
+    let mut browser = Browser::default();
+    let mut idp = FakeIdp::new();
+    let carol = user("carol", &["downloaders", "staff"]);
+    let hop = sign_in(&world, &mut browser, &mut idp, &carol, "/releases/a", NOW);
+    assert_eq!(hop.response.status, 302);
+    let issued = hop.response.issued.clone().expect("an issuance record");
+    assert_eq!(issued.via, "callback");
+    assert_eq!(issued.prefixes, vec!["/internal", "/releases"]);
+    assert_eq!(issued.username.as_deref(), Some("carol"));
+    assert_eq!(issued.expires_at, NOW + 3600);
+    let line = edgegate_auth::log::issued_line(&issued, NOW);
+    let v: serde_json::Value = serde_json::from_str(&line).expect("one JSON object");
+    assert_eq!(v["audit"], "signed_cookies_issued");
+    assert_eq!(v["subject"], issued.subject.as_str());
+    assert_eq!(v["prefixes"], json!(["/internal", "/releases"]));
+    assert_eq!(v["expires_at"], NOW + 3600);
+    assert_eq!(v["key_pair_id"], KP_EC);
+    assert_eq!(v["at"], NOW);
+    // Every live CloudFront-Policy cookie's Path is one of the audited prefixes.
+    for c in set_cookies_named(&hop.response, "CloudFront-Policy") {
+        if c.max_age > 0 {
+            assert!(issued.prefixes.contains(&c.path), "{} not audited", c.path);
+        }
+    }
+    assert_no_secret(&line, &hop, &[]);
+    // The request line of the same hop holds no secret either.
+    let request = edgegate_auth::log::request_line(
+        "f",
+        "/auth/callback",
+        hop.response.status,
+        Some(edgegate_auth::log::TokenCallResult::Ok),
+        NOW * 1000,
+    );
+    assert_no_secret(&request, &hop, &[]);
+
+    // The refresh grant issues again, audited `via: refresh`.
+    let refresh_value = browser
+        .cookies
+        .iter()
+        .find(|c| c.name == REFRESH)
+        .map(|c| c.value.clone())
+        .expect("refresh cookie");
+    let later = NOW + 3700;
+    let hop = world.get(
+        &mut browser,
+        &mut idp,
+        "/auth/refresh?return_to=%2Freleases%2Fb",
+        later,
+    );
+    let issued = hop.response.issued.clone().expect("an issuance record");
+    assert_eq!(issued.via, "refresh");
+    assert_eq!(issued.expires_at, later + 3600);
+    assert_no_secret(
+        &edgegate_auth::log::issued_line(&issued, later),
+        &hop,
+        &[refresh_value.as_str()],
+    );
+}
+
+#[test]
+fn responses_without_cookies_issue_no_audit_record_ok() {
+    let world = World::new();
+    let mut browser = Browser::default();
+    let mut idp = FakeIdp::new();
+    // A user allowed nowhere: a 403 page, nothing issued.
+    let hop = sign_in(
+        &world,
+        &mut browser,
+        &mut idp,
+        &user("bob", &[]),
+        "/releases/a",
+        NOW,
+    );
+    assert_eq!(hop.response.status, 403);
+    assert!(hop.response.issued.is_none());
+    // Login and logout issue nothing.
+    let hop = world.get(&mut browser, &mut idp, "/auth/login?return_to=%2F", NOW);
+    assert!(hop.response.issued.is_none());
+    let hop = world.get(&mut browser, &mut idp, "/auth/logout", NOW);
+    assert!(hop.response.issued.is_none());
+}
