@@ -189,24 +189,21 @@ fn index_never_widens_nested_route_keeps_its_rule() {
 
 #[test]
 fn directory_redirect_drops_signing_parameters_and_keeps_the_rest_ok() {
-    let url = site_url("/portal/dist/v2?build=7");
-    let signed = signed_url(
-        &url,
-        &canned(NOW + 600),
-        Key::CfRsa,
-        default_hash(Key::CfRsa),
-    );
+    // A canned signed URL of this site for `path_and_query`, valid 600 s.
+    let signed = |path_and_query: &str| {
+        let url = site_url(path_and_query);
+        signed_url(
+            &url,
+            &canned(NOW + 600),
+            Key::CfRsa,
+            default_hash(Key::CfRsa),
+        )
+    };
     // An SPA route serves its index; a non-SPA route redirects: use `/labdocs`.
-    let d = decide_dir(Req::for_url(&signed));
+    let d = decide_dir(Req::for_url(&signed("/portal/dist/v2?build=7")));
     assert_eq!(forwarded(&d).uri, "/portal/index.html");
     assert_eq!(forwarded(&d).querystring, "build=7");
-    let url = site_url("/labdocs/manual?build=7");
-    let signed = signed_url(
-        &url,
-        &canned(NOW + 600),
-        Key::CfRsa,
-        default_hash(Key::CfRsa),
-    );
+    let signed = signed("/labdocs/manual?build=7");
     let d = decide_dir(Req::for_url(&signed));
     let r = redirect(&d);
     assert_eq!(r.location, "/labdocs/manual/?build=7");
