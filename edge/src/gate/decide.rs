@@ -298,7 +298,7 @@ pub fn decide_cached(
         None => decision,
     };
     // 7. The directory index, on the path the decision was made for.
-    serve_index(cfg, decision)
+    serve_index(cfg, route, decision)
 }
 
 /// A `Host` value: 1 to 255 bytes of letters, digits, `.`, `-`, `:`, `[` and `]` (names,

@@ -17,18 +17,16 @@ use super::decision::{Decision, Redirect, RedirectTo};
 use super::detail::Detail;
 use crate::config::{DirectoryIndex, GateConfig, Route};
 
-/// Applies the route's directory index to an allow (any other decision is returned as it is).
+/// Applies `route`'s directory index to an allow on it (any other decision is returned as it
+/// is).
 /// Out of line: it is off the path of every route without an index.
 #[inline(never)]
-pub(super) fn serve_index(cfg: &GateConfig, decision: Decision) -> Decision {
-    let Decision::Allow(mut forward) = decision else {
+pub(super) fn serve_index(cfg: &GateConfig, route: &Route, decision: Decision) -> Decision {
+    let Some(index) = &route.index else {
         return decision;
     };
-    let Some(route) = cfg.routes().iter().find(|r| r.prefix == forward.route) else {
-        return Decision::Allow(forward);
-    };
-    let Some(index) = &route.index else {
-        return Decision::Allow(forward);
+    let Decision::Allow(mut forward) = decision else {
+        return decision;
     };
     let uri = &forward.request.uri;
     let last = uri.rsplit('/').next().unwrap_or_default();
