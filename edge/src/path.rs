@@ -65,6 +65,24 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// Appends the bytes of `s` to `out`, each byte `keep` refuses as `%XX` with uppercase hex
+/// digits (RFC 3986 §2.1). Used for the `Location` values the gate builds (sign-in
+/// `return_to`, a directory's trailing slash), whose allowed sets differ.
+pub fn push_percent_encoded(out: &mut String, s: &str, keep: impl Fn(u8) -> bool) {
+    const HEX: &str = "0123456789ABCDEF";
+    for b in s.bytes() {
+        if keep(b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            for nibble in [b >> 4, b & 15] {
+                let i = usize::from(nibble);
+                out.push_str(HEX.get(i..=i).unwrap_or("0"));
+            }
+        }
+    }
+}
+
 /// Percent-decodes `s` once (RFC 3986 §2.1): `%XX` with exactly two hex digits, everything else
 /// kept as is. `None` on a malformed escape. Shared by the gate (Amplify cookie names) and the
 /// auth function (query strings, return paths).

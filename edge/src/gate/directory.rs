@@ -73,17 +73,9 @@ fn slash_location(uri: &str, query: &str) -> String {
     out.push('/');
     if !query.is_empty() {
         out.push('?');
-        for b in query.bytes() {
-            if b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b) {
-                out.push(char::from(b));
-            } else {
-                out.push('%');
-                for nibble in [b >> 4, b & 15] {
-                    let digit = char::from_digit(u32::from(nibble), 16).unwrap_or('0');
-                    out.push(digit.to_ascii_uppercase());
-                }
-            }
-        }
+        crate::path::push_percent_encoded(&mut out, query, |b| {
+            b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b)
+        });
     }
     out
 }

@@ -203,13 +203,9 @@ pub(super) fn login_location(uri: &str, query: &str) -> String {
         target = "/".to_string();
     }
     let mut out = String::from("/auth/login?return_to=");
-    for b in target.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    crate::path::push_percent_encoded(&mut out, &target, |b| {
+        b.is_ascii_alphanumeric() || b"-._~/".contains(&b)
+    });
     out
 }
 
