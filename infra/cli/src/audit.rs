@@ -7,7 +7,8 @@
 //! (seconds since the epoch), `user` (the OS user: `$USER`, else `$LOGNAME`, else
 //! `$USERNAME`; `null` when none is set) and `aws_profile` (`$AWS_PROFILE`, or `null`). The AWS
 //! caller identity would need an STS call per command; for the S3 writes CloudTrail's data
-//! events record the principal anyway (infra/cloudformation/README.md, "Audit"). A line never
+//! events record the principal anyway (infra/cloudformation/README.md, "Alarms and the
+//! storage audit trail"). A line never
 //! holds a signature, a policy document, a token, a key or a secret: only the key pair id, the
 //! policy's `Resource`, times and address condition, and object keys.
 //!
