@@ -26,7 +26,7 @@ globalThis.edgegateHost = require('./host.js');
 
 let gate = null;
 let readHeaders = [];
-let lastJwksFetch = -Infinity; // milliseconds, on the decision clock (handleAt's nowSecs)
+const lastJwksFetch = new Map(); // JWKS URL -> milliseconds, on the decision clock (handleAt's nowSecs)
 let fetchedKeysAt = null; // nowSecs when this gate first gained fetched keys; null: none
 let loaded = false;
 let memoHits = 0;
@@ -311,12 +311,13 @@ function apply(verdict, request) {
   return { log: plan.log, response: run(plan, request), window: plan.window };
 }
 
-// At most one JWKS refetch per cooldown, on an unknown kid; the baked keys stay authoritative.
+// At most one JWKS refetch per issuer per cooldown, on an unknown kid (the gate names the
+// issuer's URL); the baked keys stay authoritative.
 async function refreshJwks(nowSecs) {
   const url = gate.jwksUrl();
   const now = nowSecs * 1000;
-  if (!url || now - lastJwksFetch < JWKS_COOLDOWN_MS) return false;
-  lastJwksFetch = now;
+  if (!url || now - (lastJwksFetch.get(url) ?? -Infinity) < JWKS_COOLDOWN_MS) return false;
+  lastJwksFetch.set(url, now);
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS), redirect: 'error' });
     if (!res.ok) return false;

@@ -25,7 +25,8 @@
 //!
 //! Pure data structure: no clock, no I/O.
 
-use edgegate_keys::jwt::CognitoIdentity;
+use crate::config::IssuerIndex;
+use edgegate_keys::jwt::{CognitoIdentity, OidcIdentity};
 use edgegate_keys::signed::SignedGrant;
 use edgegate_keys::Verified;
 use std::collections::HashMap;
@@ -40,16 +41,52 @@ pub const MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Largest key remembered (bigger credentials are verified every time).
 pub const MAX_KEY_BYTES: usize = MAX_BYTES / 16;
 
+/// What a verified token said, by its issuer's kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenIdentity {
+    /// A Cognito user pool token.
+    Cognito(Verified<CognitoIdentity>),
+    /// A generic OIDC issuer's token.
+    Oidc(Verified<OidcIdentity>),
+}
+
+impl TokenIdentity {
+    /// `exp`, seconds since the epoch.
+    pub fn expires_at(&self) -> u64 {
+        match self {
+            TokenIdentity::Cognito(c) => c.expires_at,
+            TokenIdentity::Oidc(o) => o.expires_at,
+        }
+    }
+
+    /// The kept string claims (see [`edgegate_keys::jwt::JwtValidation::claims`]).
+    pub fn claims(&self) -> &[(String, String)] {
+        match self {
+            TokenIdentity::Cognito(c) => &c.claims,
+            TokenIdentity::Oidc(o) => &o.claims,
+        }
+    }
+}
+
+/// A verified token as the cache keeps it: which issuer verified it, and what it said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The issuer whose keys and rules verified it.
+    pub issuer: IssuerIndex,
+    /// Its claims.
+    pub identity: TokenIdentity,
+}
+
 #[derive(Clone, Debug)]
 enum Entry {
-    Token(Verified<CognitoIdentity>),
+    Token(VerifiedToken),
     Signed(Verified<SignedGrant>),
 }
 
 impl Entry {
     fn expires_at(&self) -> u64 {
         match self {
-            Entry::Token(t) => t.expires_at,
+            Entry::Token(t) => t.identity.expires_at(),
             Entry::Signed(s) => s.expires_at(),
         }
     }
@@ -170,7 +207,7 @@ impl VerifiedCache {
     }
 
     /// A verified token with exactly these bytes, if cached.
-    pub fn token(&mut self, token: &str) -> Option<Verified<CognitoIdentity>> {
+    pub fn token(&mut self, token: &str) -> Option<VerifiedToken> {
         match self.store.get(token.as_bytes()) {
             Some(Entry::Token(t)) => {
                 self.hits += 1;
@@ -184,7 +221,7 @@ impl VerifiedCache {
     }
 
     /// Remembers a verified token.
-    pub fn insert_token(&mut self, token: &str, identity: Verified<CognitoIdentity>, now: u64) {
+    pub fn insert_token(&mut self, token: &str, identity: VerifiedToken, now: u64) {
         self.store
             .insert(token.as_bytes(), Entry::Token(identity), now);
     }

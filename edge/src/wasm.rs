@@ -10,8 +10,8 @@
 
 use crate::boundary::{self, READ_HEADERS};
 use crate::cache::VerifiedCache;
-use crate::config::{ConfigDocument, GateConfig};
-use crate::gate::decide_cached;
+use crate::config::{ConfigDocument, GateConfig, IssuerIndex};
+use crate::gate::{decide_cached, refetch_issuer};
 use edgegate_keys::{
     BadSignature, Jwks, PublicKey, SignatureAlgorithm, SignatureVerifier, UnixTime,
 };
@@ -63,6 +63,9 @@ pub struct Gate {
     document: ConfigDocument,
     config: GateConfig,
     cache: VerifiedCache,
+    /// The issuer whose JWKS [`Gate::jwks_url`] and [`Gate::add_jwks`] refer to: the one of
+    /// the last `unknown_kid` decision.
+    refetch: IssuerIndex,
 }
 
 fn build(document: &ConfigDocument, jwks: Option<Jwks>) -> Result<GateConfig, JsError> {
@@ -88,6 +91,7 @@ impl Gate {
             document,
             config,
             cache: VerifiedCache::new(),
+            refetch: IssuerIndex(0),
         })
     }
 
@@ -115,35 +119,65 @@ impl Gate {
             UnixTime(now),
             Some(&mut self.cache),
         );
-        let stable = decision.stability(now, self.config.leeway_secs());
+        if decision.detail() == "unknown_kid" {
+            if let Some(index) = refetch_issuer(&request, &self.config) {
+                self.refetch = index;
+            }
+        }
+        let stable = decision.stability(now);
         boundary::encode_verdict(&decision, &request, stable)
     }
 
     /// Adds the keys of a freshly fetched JWKS whose `kid`s are not already known (the baked
-    /// keys stay authoritative). Returns how many keys were added.
+    /// keys stay authoritative) to the issuer of the last `unknown_kid` decision. Returns how
+    /// many keys were added.
     #[wasm_bindgen(js_name = addJwks)]
     pub fn add_jwks(&mut self, jwks_json: &str) -> Result<u32, JsError> {
         let fetched =
             Jwks::parse(jwks_json.as_bytes()).map_err(|e| JsError::new(&format!("jwks: {e}")))?;
         // The keys in force (baked, plus any added before) are the config's.
-        let Some(current) = self.config.cognito().map(|c| &c.jwks) else {
+        let Some(current) = self.config.issuer(self.refetch).map(|i| i.jwks()) else {
             return Ok(0);
         };
         let (merged, added) = current.merged_with(&fetched);
-        if added > 0 {
-            self.config = build(&self.document, Some(merged))?;
+        if added == 0 {
+            return Ok(0);
+        }
+        let cognito_jwks = self.config.cognito().map(|c| c.jwks.clone());
+        match self.issuer_doc() {
+            // `[[issuers]]` bake their keys into the document.
+            Some(k) => {
+                let mut document = self.document.clone();
+                if let Some(doc) = document.issuers.as_mut().and_then(|list| list.get_mut(k)) {
+                    doc.jwks = Some(merged.to_json());
+                }
+                self.config = build(&document, cognito_jwks)?;
+                self.document = document;
+            }
+            None => self.config = build(&self.document, Some(merged))?,
         }
         Ok(added)
     }
 
-    /// The URL to refetch the JWKS from (`""` without Cognito).
+    /// The URL to refetch the JWKS of the issuer of the last `unknown_kid` decision from
+    /// (`""` without one: an `oidc` issuer baked from a file only, or no issuer).
     #[wasm_bindgen(js_name = jwksUrl)]
     pub fn jwks_url(&self) -> String {
-        self.document
-            .cognito
-            .as_ref()
-            .map(|c| c.jwks_url())
-            .unwrap_or_default()
+        match self.issuer_doc() {
+            Some(k) => self
+                .document
+                .issuers
+                .as_ref()
+                .and_then(|list| list.get(k))
+                .and_then(|d| d.jwks_url())
+                .unwrap_or_default(),
+            None => self
+                .document
+                .cognito
+                .as_ref()
+                .map(|c| c.jwks_url())
+                .unwrap_or_default(),
+        }
     }
 
     /// `[hits, misses, entries]` of the verified-credential cache.
@@ -151,6 +185,14 @@ impl Gate {
     pub fn cache_stats(&self) -> Vec<f64> {
         let (hits, misses) = self.cache.stats();
         vec![hits as f64, misses as f64, self.cache.len() as f64]
+    }
+}
+
+impl Gate {
+    /// The position in `[[issuers]]` of the refetch issuer (`None`: `[cognito]`).
+    fn issuer_doc(&self) -> Option<usize> {
+        let offset = usize::from(self.document.cognito.is_some());
+        self.refetch.0.checked_sub(offset)
     }
 }
 

@@ -215,17 +215,18 @@ fn scopes_route_id_token_with_a_scope_claim_403_missing_scope() {
 
 #[test]
 fn scopes_route_refusal_is_stable_until_the_token_expires() {
+    // The window ends at `exp` plus the issuer's leeway (0 in this config).
     let d = run(Req::get("/artifacts/app.zip").bearer(&m2m_token("other/scope")));
     assert_eq!(
-        d.stability(NOW, 30),
+        d.stability(NOW),
         Stability::Between {
             from: NOW,
-            until: NOW + 3600 + 30
+            until: NOW + 3600
         }
     );
     let d = run(Req::get("/artifacts/app.zip").bearer(&m2m_token("artifacts/read")));
     assert_eq!(
-        d.stability(NOW, 0),
+        d.stability(NOW),
         Stability::Between {
             from: NOW,
             until: NOW + 3600
@@ -293,7 +294,7 @@ fn groups_and_scopes_route_neither_403_not_in_group_or_scope() {
             json!({"access": "groups", "matched": null, "by": null})
         );
         assert!(matches!(
-            d.stability(NOW, 0),
+            d.stability(NOW),
             Stability::Between { from: NOW, .. }
         ));
     }
@@ -347,7 +348,7 @@ fn authenticated_route_invalid_tokens_401() {
     let denial = denied(&d, 401, "invalid_credential", "expired");
     assert_eq!(denial.www_authenticate, Some(WWW_INVALID));
     assert_eq!(rule(&d), Value::Null);
-    assert_eq!(d.stability(NOW, 0), Stability::Never);
+    assert_eq!(d.stability(NOW), Stability::Never);
     for (claims, detail) in [
         (
             with_claim(id_claims(&[]), "aud", json!(OTHER_CLIENT_ID)),
@@ -411,7 +412,7 @@ fn new_kinds_without_credential_401_missing_credential() {
         let d = run(Req::get(path));
         let denial = denied(&d, 401, "missing_credential", "no_credential");
         assert_eq!(denial.www_authenticate, Some(WWW_MISSING), "{path}");
-        assert_eq!(d.stability(NOW, 0), Stability::Always);
+        assert_eq!(d.stability(NOW), Stability::Always);
         assert_eq!(rule(&d), Value::Null);
     }
 }
@@ -549,6 +550,8 @@ fn doc_route(
         networks: None,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     })
 }
 
@@ -760,6 +763,8 @@ fn config_with_auth_nesting_rules_for_the_new_kinds() {
         networks: None,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     };
     let check = |routes: Vec<RouteDoc>| {
         let mut doc = document();

@@ -63,7 +63,7 @@ fn through_boundary(
     let (text, lens) = frame_of(original);
     let sent = request_from_frame(&text, &lens).expect("a frame of a request decodes");
     let decision = decide_cached(&sent, cfg, &RingVerifier, UnixTime(now), Some(cache));
-    let verdict = encode_verdict(&decision, &sent, decision.stability(now, cfg.leeway_secs()));
+    let verdict = encode_verdict(&decision, &sent, decision.stability(now));
     let mut edited = original.clone();
     let applied = apply_verdict(&verdict, &mut edited).expect("a verdict applies");
     (applied, edited)
@@ -125,7 +125,7 @@ fn a_stable_verdict_is_the_gates_verdict_throughout_its_window_and_not_after() {
         let (text, lens) = frame_of(&original);
         let sent = request_from_frame(&text, &lens).unwrap();
         let decision = decide_cached(&sent, &cfg, &RingVerifier, UnixTime(now), None);
-        let stable = decision.stability(now, cfg.leeway_secs());
+        let stable = decision.stability(now);
         let mut edited = sent.clone();
         let applied =
             apply_verdict(&encode_verdict(&decision, &sent, stable), &mut edited).unwrap();

@@ -87,7 +87,7 @@ fn directory_paths_are_served_their_index_ok() {
             let d = decide_dir(Req::get(path).method(method));
             assert_eq!(forwarded(&d).uri, served, "{method} {path}");
             assert_eq!(d.detail(), "public_route");
-            assert_eq!(d.stability(NOW, 0), Stability::Always, "{path}");
+            assert_eq!(d.stability(NOW), Stability::Always, "{path}");
         }
     }
     // Names with an extension are served as they are.
@@ -113,7 +113,7 @@ fn directory_without_trailing_slash_redirects_to_it_ok() {
             (d.status(), d.reason().as_str(), d.detail()),
             (302, "public", "trailing_slash")
         );
-        assert_eq!(d.stability(NOW, 0), Stability::Always);
+        assert_eq!(d.stability(NOW), Stability::Always);
         let response = r.to_response();
         assert_eq!(response.status, "302");
         assert_eq!(response.headers["location"][0].value, location);
@@ -158,7 +158,7 @@ fn spa_fallback_serves_the_route_index_for_extensionless_paths_ok() {
         assert_eq!(out.uri, "/portal/index.html", "{path}");
         assert!(out.header("authorization").is_none(), "credential stripped");
         assert!(matches!(
-            d.stability(NOW, 0),
+            d.stability(NOW),
             Stability::Between { from: NOW, .. }
         ));
         assert_eq!(d.explain()["rule"]["matched"], "downloaders");
@@ -213,7 +213,7 @@ fn directory_redirect_drops_signing_parameters_and_keeps_the_rest_ok() {
     assert_eq!(d.explain()["rule"]["network"], "192.0.2.0/24");
     // Bound to the viewer address and to the credential's expiry.
     assert_eq!(
-        d.stability(NOW, 0),
+        d.stability(NOW),
         Stability::Between {
             from: NOW,
             until: NOW + 600

@@ -41,14 +41,14 @@ fn network_gated_route_needs_address_and_credential_ok() {
         assert_eq!(rule["network"], expect, "{ip}");
         // A verified credential's window, as on any route (bound to the address anyway).
         assert!(
-            matches!(d.stability(NOW, 0), Stability::Between { from: NOW, .. }),
+            matches!(d.stability(NOW), Stability::Between { from: NOW, .. }),
             "{ip}"
         );
     }
     let d = run(Req::get("/lab/tool.zip"));
     assert_eq!(outcome(&d), (401, "missing_credential", "no_credential"));
     assert_eq!(
-        d.stability(NOW, 0),
+        d.stability(NOW),
         ANYWHERE,
         "no credential: bound to the address"
     );
@@ -82,7 +82,7 @@ fn network_gated_route_outside_is_refused_before_any_credential_fails() {
                 (403, "forbidden", "network_not_allowed"),
                 "{ip:?}"
             );
-            assert_eq!(d.stability(NOW, 0), ANYWHERE, "{ip:?}");
+            assert_eq!(d.stability(NOW), ANYWHERE, "{ip:?}");
             let explain = d.explain();
             assert_eq!(explain["identity"], json!(null), "{ip:?}");
             assert_eq!(
@@ -96,7 +96,7 @@ fn network_gated_route_outside_is_refused_before_any_credential_fails() {
         .method("POST")
         .client_ip("198.51.100.7"));
     assert_eq!(outcome(&d), (405, "bad_request", "method_not_allowed"));
-    assert_eq!(d.stability(NOW, 0), ANYWHERE);
+    assert_eq!(d.stability(NOW), ANYWHERE);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn network_route_admits_inside_without_credential_and_strips_any_ok() {
         assert!(!f.request.headers.contains_key("authorization"));
         assert_eq!(f.request.header("cookie"), Some("keep=1"));
         assert_eq!(f.request.querystring, "v=1");
-        assert_eq!(d.stability(NOW, 0), ANYWHERE);
+        assert_eq!(d.stability(NOW), ANYWHERE);
         let rule = &d.explain()["rule"];
         assert_eq!(
             (&rule["access"], &rule["by"]),
@@ -132,7 +132,7 @@ fn network_route_admits_inside_without_credential_and_strips_any_ok() {
             (403, "forbidden", "network_not_allowed"),
             "{ip:?}"
         );
-        assert_eq!(d.stability(NOW, 0), ANYWHERE);
+        assert_eq!(d.stability(NOW), ANYWHERE);
     }
     let d = run(Req::get("/mirror/iso/disk.img")
         .method("POST")
@@ -143,12 +143,12 @@ fn network_route_admits_inside_without_credential_and_strips_any_ok() {
 #[test]
 fn routes_without_networks_keep_their_stability_and_explain_ok() {
     let d = run(Req::get("/releases/a.zip"));
-    assert_eq!(d.stability(NOW, 0), Stability::Always);
+    assert_eq!(d.stability(NOW), Stability::Always);
     assert!(d.explain()["rule"].is_null());
     let d = run(Req::get("/releases/a.zip").bearer(&token(&["downloaders"])));
     assert!(d.explain()["rule"].get("network").is_none());
     let d = run(Req::get("/public/a.txt").client_ip("198.51.100.7"));
-    assert_eq!(d.stability(NOW, 0), Stability::Always);
+    assert_eq!(d.stability(NOW), Stability::Always);
 }
 
 // --- configuration ----------------------------------------------------------------------------
@@ -163,6 +163,8 @@ fn with_extra(access: AccessKind, networks: Option<Vec<String>>) -> ConfigDocume
         networks,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     });
     doc
 }

@@ -43,6 +43,8 @@ fn routes() -> Vec<RouteDoc> {
         networks: None,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     };
     vec![
         r("/releases", AccessKind::Groups, Some(&["downloaders"])),
@@ -129,7 +131,7 @@ fn run_with(cfg: &GateConfig, req: Req) -> Decision {
     }
     // What the handler may replay from its memo is what the gate decides throughout the window
     // (for `Always`: at any time, from any viewer address).
-    match d.stability(NOW, cfg.leeway_secs()) {
+    match d.stability(NOW) {
         Stability::Always => {
             let mut elsewhere = req.clone();
             elsewhere.client_ip = "2001:db8::5".into();
@@ -1017,6 +1019,8 @@ fn with_route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> Conf
         networks: None,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     });
     doc
 }

@@ -1,4 +1,5 @@
-//! Cognito user pool JWT verification (RS256 only).
+//! JWT verification (RS256 only): Cognito user pool tokens ([`verify`]) and the tokens of a
+//! generic OpenID Connect issuer ([`verify_oidc`]).
 //!
 //! Follows the Cognito Developer Guide, "Verifying a JSON Web Token", hardened per RFC 8725:
 //!
@@ -81,6 +82,9 @@ pub struct JwtValidation {
     /// Clock-skew allowance in seconds for `exp`, `nbf` and `iat` (RFC 7519 §4.1.4 "small
     /// leeway"). 0 is the strictest; configs cap it at 300.
     pub leeway_secs: u64,
+    /// Names of claims to keep in [`CognitoIdentity::claims`] when their value is a JSON
+    /// string (the claim names a route's `claims` rule compares; empty: none kept).
+    pub claims: Vec<String>,
 }
 
 /// What a verified Cognito token says about its holder.
@@ -104,6 +108,61 @@ pub struct CognitoIdentity {
     pub kid: String,
     /// The OIDC `nonce` claim of an ID token, when present (OIDC Core §3.1.3.7 step 11).
     pub nonce: Option<String>,
+    /// The string-valued claims named in [`JwtValidation::claims`], in that order, as
+    /// `(name, value)`; a claim that is absent or not a JSON string is left out.
+    pub claims: Vec<(String, String)>,
+}
+
+/// What a token of a generic OpenID Connect issuer must satisfy (a CI system's workload
+/// identity token, for example). Deliberately has no `Default`: the caller picks every field.
+///
+/// Rules (RFC 7519 §4.1, RFC 8725 §3.8–3.10, OpenID Connect Core 1.0 §2): `iss` equal to
+/// [`OidcValidation::issuer`] byte for byte; `aud` a string or an array of strings holding at
+/// least one of `audiences`; `sub`, `exp` and `iat` required; `nbf` checked when present; all
+/// times with the leeway.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcValidation {
+    /// The exact `iss` value, an `https://` URL (e.g. `https://token.actions.githubusercontent.com`).
+    pub issuer: String,
+    /// Accepted audiences (non-empty).
+    pub audiences: Vec<String>,
+    /// Clock-skew allowance in seconds for `exp`, `nbf` and `iat`; configs cap it at 300.
+    pub leeway_secs: u64,
+    /// Names of claims to keep in [`OidcIdentity::claims`] (as [`JwtValidation::claims`]).
+    pub claims: Vec<String>,
+}
+
+/// What a verified OIDC token says about its holder.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OidcIdentity {
+    /// `sub` (for a GitHub Actions token, `repo:<owner>/<repo>:ref:<ref>` and similar).
+    pub sub: String,
+    /// The accepted audience the token named.
+    pub audience: String,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: u64,
+    /// The `kid` that signed it.
+    pub kid: String,
+    /// The string-valued claims named in [`OidcValidation::claims`] (see
+    /// [`CognitoIdentity::claims`]).
+    pub claims: Vec<(String, String)>,
+}
+
+/// The `iss` claim of a compact JWS, read **without verifying anything**: only to choose
+/// which configured issuer's keys and rules verify the token (the chosen issuer then
+/// compares `iss` again, byte for byte, after the signature). `None` for anything that is
+/// not three base64url segments with a JSON object payload holding a string `iss`.
+pub fn unverified_issuer(token: &str) -> Option<String> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return None;
+    }
+    let mut parts = token.split('.').skip(1);
+    let p64 = parts.next()?;
+    let payload = decode_b64url(p64).ok()?;
+    match json::parse_object(&payload).ok()?.remove("iss") {
+        Some(Value::String(iss)) => Some(iss),
+        _ => None,
+    }
 }
 
 /// Verifies a Cognito JWT.
@@ -121,6 +180,79 @@ pub fn verify(
     verifier: &dyn SignatureVerifier,
     now: UnixTime,
 ) -> Result<Verified<CognitoIdentity>, VerifyError> {
+    let (claims, kid) = signed_claims(token, jwks, verifier, HeaderRule::Cognito)?;
+    let identity = check_claims(&claims, validation, now, &kid)?;
+    Ok(Verified::new(identity))
+}
+
+/// Verifies the token of a generic OIDC issuer (see [`OidcValidation`] for the claim rules).
+///
+/// Steps 1–5 are those of [`verify`], except that the header may also carry `x5t` (RFC 7515
+/// §4.1.7, as GitHub Actions tokens do): exactly a base64url SHA-1 thumbprint of 20 bytes,
+/// otherwise ignored (the key is still chosen by `kid` alone).
+///
+/// # Errors
+/// A [`VerifyError`]: `TooLarge`, `Malformed`, `UnsupportedAlgorithm`, `UnknownKid`,
+/// `BadSignature`, `Expired`, `NotYetValid`, `IssuedInFuture`, `WrongIssuer`, `WrongAudience`
+/// or `WrongClaimType`.
+pub fn verify_oidc(
+    token: &str,
+    jwks: &Jwks,
+    validation: &OidcValidation,
+    verifier: &dyn SignatureVerifier,
+    now: UnixTime,
+) -> Result<Verified<OidcIdentity>, VerifyError> {
+    let (claims, kid) = signed_claims(token, jwks, verifier, HeaderRule::Oidc)?;
+    let exp = opt_time(&claims, "exp")?.ok_or(VerifyError::WrongClaimType("exp"))?;
+    let iat = opt_time(&claims, "iat")?.ok_or(VerifyError::WrongClaimType("iat"))?;
+    let nbf = opt_time(&claims, "nbf")?;
+    let iss = opt_string(&claims, "iss")?;
+    let sub = opt_string(&claims, "sub")?
+        .filter(|s| !s.is_empty())
+        .ok_or(VerifyError::WrongClaimType("sub"))?;
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<Vec<_>>>()
+            .ok_or(VerifyError::WrongClaimType("aud"))?,
+        _ => return Err(VerifyError::WrongClaimType("aud")),
+    };
+    check_times(exp, nbf, Some(iat), validation.leeway_secs, now)?;
+    if iss != Some(validation.issuer.as_str()) {
+        return Err(VerifyError::WrongIssuer);
+    }
+    let audience = audiences
+        .into_iter()
+        .find(|a| validation.audiences.iter().any(|want| want == a))
+        .ok_or(VerifyError::WrongAudience)?;
+    Ok(Verified::new(OidcIdentity {
+        sub: sub.to_string(),
+        audience: audience.to_string(),
+        expires_at: exp,
+        kid,
+        claims: kept_claims(&claims, &validation.claims),
+    }))
+}
+
+/// Which header members a token may carry besides `alg`, `kid` and `typ`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HeaderRule {
+    /// Cognito: none.
+    Cognito,
+    /// A generic OIDC issuer: also `x5t`.
+    Oidc,
+}
+
+/// Steps 1–5: shape, header, key, signature; then the payload as a strict JSON object.
+/// Returns the claims and the `kid`.
+fn signed_claims(
+    token: &str,
+    jwks: &Jwks,
+    verifier: &dyn SignatureVerifier,
+    rule: HeaderRule,
+) -> Result<(Map<String, Value>, String), VerifyError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(VerifyError::TooLarge);
     }
@@ -135,7 +267,7 @@ pub fn verify(
     }
     let header = decode_b64url(h64).map_err(|_| VerifyError::Malformed("header encoding"))?;
     let header = json::parse_object(&header).map_err(|_| VerifyError::Malformed("header json"))?;
-    let kid = check_header(&header)?;
+    let kid = check_header(&header, rule)?;
     let key = jwks.get(kid).ok_or(VerifyError::UnknownKid)?;
     let signature = decode_b64url(s64).map_err(|_| VerifyError::Malformed("signature encoding"))?;
     let signing_input_len = h64.len() + 1 + p64.len();
@@ -154,17 +286,56 @@ pub fn verify(
     let payload = decode_b64url(p64).map_err(|_| VerifyError::Malformed("payload encoding"))?;
     let claims =
         json::parse_object(&payload).map_err(|_| VerifyError::Malformed("payload json"))?;
-    let identity = check_claims(&claims, validation, now, kid)?;
-    Ok(Verified::new(identity))
+    Ok((claims, kid.to_string()))
 }
 
-fn check_header(header: &Map<String, Value>) -> Result<&str, VerifyError> {
+/// The claims of `names` whose value is a JSON string, in the order of `names`.
+fn kept_claims(claims: &Map<String, Value>, names: &[String]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .filter_map(|name| match claims.get(name) {
+            Some(Value::String(v)) => Some((name.clone(), v.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The time rules shared by both token kinds (see the module docs for the boundaries).
+fn check_times(
+    exp: u64,
+    nbf: Option<u64>,
+    iat: Option<u64>,
+    leeway: u64,
+    now: UnixTime,
+) -> Result<(), VerifyError> {
+    let now = now.as_secs();
+    if exp.saturating_add(leeway) <= now {
+        return Err(VerifyError::Expired);
+    }
+    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+        return Err(VerifyError::NotYetValid);
+    }
+    if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+        return Err(VerifyError::IssuedInFuture);
+    }
+    Ok(())
+}
+
+fn check_header(header: &Map<String, Value>, rule: HeaderRule) -> Result<&str, VerifyError> {
     // The allow-list comes first, before anything else is trusted.
     match header.get("alg") {
         Some(Value::String(alg)) if alg == "RS256" => {}
         _ => return Err(VerifyError::UnsupportedAlgorithm),
     }
     for name in header.keys() {
+        if name == "x5t" && rule == HeaderRule::Oidc {
+            // RFC 7515 §4.1.7: base64url of a SHA-1 digest (20 bytes), nothing else.
+            match header.get("x5t") {
+                Some(Value::String(t)) if decode_b64url(t).is_ok_and(|d| d.len() == 20) => {}
+                _ => return Err(VerifyError::Malformed("x5t")),
+            }
+            continue;
+        }
         if !matches!(name.as_str(), "alg" | "kid" | "typ") {
             // crit, jku, x5u, jwk, x5c, cty, b64, enc, zip, ...
             return Err(VerifyError::Malformed("unexpected header member"));
@@ -207,7 +378,6 @@ fn check_claims(
     now: UnixTime,
     kid: &str,
 ) -> Result<CognitoIdentity, VerifyError> {
-    let now = now.as_secs();
     // Types first, so a wrongly typed claim can never pass as "absent".
     let exp = opt_time(claims, "exp")?.ok_or(VerifyError::WrongClaimType("exp"))?;
     let nbf = opt_time(claims, "nbf")?;
@@ -236,19 +406,7 @@ fn check_claims(
         })
         .unwrap_or_default();
 
-    if exp.saturating_add(v.leeway_secs) <= now {
-        return Err(VerifyError::Expired);
-    }
-    if let Some(nbf) = nbf {
-        if nbf > now.saturating_add(v.leeway_secs) {
-            return Err(VerifyError::NotYetValid);
-        }
-    }
-    if let Some(iat) = iat {
-        if iat > now.saturating_add(v.leeway_secs) {
-            return Err(VerifyError::IssuedInFuture);
-        }
-    }
+    check_times(exp, nbf, iat, v.leeway_secs, now)?;
     if iss != Some(v.issuer.as_str()) {
         return Err(VerifyError::WrongIssuer);
     }
@@ -283,5 +441,6 @@ fn check_claims(
         expires_at: exp,
         kid: kid.to_string(),
         nonce: opt_string(claims, "nonce")?.map(str::to_string),
+        claims: kept_claims(claims, &v.claims),
     })
 }

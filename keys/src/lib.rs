@@ -45,7 +45,7 @@ pub mod signed;
 pub use cidr::IpCidr;
 pub use error::{KeyError, VerifyError};
 pub use jwks::Jwks;
-pub use jwt::{CognitoIdentity, JwtValidation, TokenUse};
+pub use jwt::{CognitoIdentity, JwtValidation, OidcIdentity, OidcValidation, TokenUse};
 #[cfg(not(target_arch = "wasm32"))]
 pub use key::RingVerifier;
 pub use key::{BadSignature, KeyType, PublicKey, SignatureAlgorithm, SignatureVerifier};

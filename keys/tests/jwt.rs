@@ -62,6 +62,7 @@ fn validation() -> JwtValidation {
         client_ids: vec![CLIENT.to_string()],
         token_uses: vec![TokenUse::Id, TokenUse::Access],
         leeway_secs: LEEWAY,
+        claims: Vec::new(),
     }
 }
 
@@ -212,6 +213,7 @@ fn id_token_cognito_shaped_ok() {
             expires_at: NOW + 3500,
             kid: KID_A.to_string(),
             nonce: None,
+            claims: Vec::new(),
         }
     );
 }
@@ -262,6 +264,7 @@ fn m2m_client_credentials_access_token_ok() {
             expires_at: NOW + 3500,
             kid: KID_A.to_string(),
             nonce: None,
+            claims: Vec::new(),
         }
     );
 }

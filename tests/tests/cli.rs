@@ -311,6 +311,7 @@ fn token_output_verifies_with_the_dev_jwks() {
         client_ids: vec![DEV_CLIENT.into()],
         token_uses: vec![TokenUse::Id, TokenUse::Access],
         leeway_secs: 0,
+        claims: Vec::new(),
     };
     let before = now().0;
     let id = mint(&[

@@ -138,6 +138,7 @@ fn fixture() -> Fixture {
             client_ids: vec![CLIENT.to_string()],
             token_uses: vec![TokenUse::Id, TokenUse::Access],
             leeway_secs: LEEWAY,
+            claims: Vec::new(),
         },
     }
 }
@@ -734,6 +735,7 @@ fn every_corpus_token_edgegate_admits_jsonwebtoken_admits() {
             })
             .collect(),
         leeway_secs: cognito["leeway_seconds"].as_u64().unwrap_or(0),
+        claims: Vec::new(),
     };
 
     let mut cases: Vec<_> = std::fs::read_dir(corpus.join("cases"))

@@ -53,14 +53,34 @@ pub fn deployable(doc: &ConfigDocument, gate: &GateConfig) -> Result<(), ConfigE
     for (i, k) in gate.trusted_keys().iter().enumerate() {
         deployable_key(&format!("cloudfront.trusted_keys[{i}]"), &k.public_key)?;
     }
-    if let Some(c) = gate.cognito() {
-        if c.jwks
+    let offset = usize::from(doc.cognito.is_some());
+    for (i, issuer) in gate.issuers().iter().enumerate() {
+        let jwks = issuer.jwks();
+        if jwks
             .kids()
-            .any(|kid| c.jwks.get(kid).is_some_and(edgegate_keys::dev::is_dev_key))
+            .any(|kid| jwks.get(kid).is_some_and(edgegate_keys::dev::is_dev_key))
+        {
+            let field = match i.checked_sub(offset) {
+                Some(k) => format!("issuers[{k}].jwks"),
+                None => "cognito JWKS".to_string(),
+            };
+            return Err(ConfigError::new(field, "contains the dev issuer key"));
+        }
+    }
+    for (i, d) in doc.issuers.iter().flatten().enumerate() {
+        if d.user_pool_id.as_deref() == Some(edgegate_keys::dev::DEV_USER_POOL_ID) {
+            return Err(ConfigError::new(
+                format!("issuers[{i}].user_pool_id"),
+                "the dev user pool cannot be deployed",
+            ));
+        }
+        if d.jwks_url
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("https://"))
         {
             return Err(ConfigError::new(
-                "cognito JWKS",
-                "contains the dev issuer key",
+                format!("issuers[{i}].jwks_url"),
+                "only https can be deployed",
             ));
         }
     }

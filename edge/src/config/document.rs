@@ -16,9 +16,12 @@ pub struct ConfigDocument {
     pub version: u32,
     /// The site.
     pub site: SiteDoc,
-    /// Cognito user pool settings.
+    /// Cognito user pool settings (the issuer with id `cognito`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cognito: Option<CognitoDoc>,
+    /// More token issuers: other user pools and generic OIDC issuers (`[[issuers]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuers: Option<Vec<IssuerDoc>>,
     /// CloudFront trusted keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudfront: Option<CloudFrontDoc>,
@@ -101,6 +104,189 @@ impl CognitoDoc {
         self.jwks_url
             .clone()
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer()))
+    }
+}
+
+/// What kind of token issuer an `[[issuers]]` entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssuerKind {
+    /// An Amazon Cognito user pool: the fields and rules of `[cognito]`.
+    Cognito,
+    /// A generic OpenID Connect issuer with RS256 keys (e.g. GitHub Actions), checked by
+    /// `iss`, `aud`, `sub`, `exp`, `iat` and `nbf`.
+    Oidc,
+}
+
+/// One `[[issuers]]`: a token issuer besides `[cognito]`, referred to by routes by `id`.
+///
+/// ```toml
+/// [[issuers]]
+/// id = "ci"                                       # 1 to 32 of a-z 0-9 -; not "cognito"
+/// kind = "oidc"
+/// issuer = "https://token.actions.githubusercontent.com"   # exact `iss`, https
+/// audiences = ["https://github.com/example-org"]  # 1 to 16, any of against `aud`
+/// jwks_url = "https://token.actions.githubusercontent.com/.well-known/jwks"   # or jwks_file
+/// leeway_seconds = 30                             # optional, default 0, at most 300
+///
+/// [[issuers]]
+/// id = "partners"
+/// kind = "cognito"                                # the fields of [cognito]
+/// region = "eu-west-1"
+/// user_pool_id = "eu-west-1_Partners1"
+/// issuer_format = "original"
+/// app_client_ids = ["2example34567890"]
+/// token_use = ["access"]
+/// ```
+///
+/// One flat table for both kinds (each kind's fields are refused on the other, naming the
+/// field): the loader bakes the key set into `jwks` (JWKS JSON text) from `jwks_file` or
+/// `jwks_url`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerDoc {
+    /// The name routes use in `routes[N].issuers`.
+    pub id: String,
+    /// `cognito` or `oidc`.
+    pub kind: IssuerKind,
+    /// `oidc`: the exact `iss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// `oidc`: accepted `aud` values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audiences: Option<Vec<String>>,
+    /// `cognito`: as `cognito.region`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `cognito`: as `cognito.user_pool_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
+    /// `cognito`: as `cognito.issuer_format`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_format: Option<IssuerFormat>,
+    /// `cognito`: as `cognito.app_client_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_client_ids: Option<Vec<String>>,
+    /// `cognito`: as `cognito.token_use`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_use: Option<Vec<TokenUse>>,
+    /// Clock-skew allowance, seconds (default 0, max 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leeway_seconds: Option<u64>,
+    /// Where the JWKS is fetched from (build time, and on an unknown `kid` at the edge).
+    /// Required for `oidc` unless `jwks_file` is given; `cognito` defaults to
+    /// `<issuer>/.well-known/jwks.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<String>,
+    /// A local JWKS file, read instead of fetching (relative to the config file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<String>,
+    /// The JWKS document itself, as JSON text: what the loader bakes in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+}
+
+impl IssuerDoc {
+    /// The JWKS URL: `jwks_url`, else for `cognito` `<issuer>/.well-known/jwks.json`
+    /// (`None` for an `oidc` issuer without one, or a `cognito` one missing its pool fields).
+    pub fn jwks_url(&self) -> Option<String> {
+        if let Some(url) = &self.jwks_url {
+            return Some(url.clone());
+        }
+        match (
+            self.kind,
+            &self.region,
+            &self.user_pool_id,
+            self.issuer_format,
+        ) {
+            (IssuerKind::Cognito, Some(region), Some(pool), Some(format)) => Some(format!(
+                "{}/.well-known/jwks.json",
+                cognito_issuer(format, region, pool)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// `routes[N].claims` values: one exact string, or one of a list (TOML `"acme"` or
+/// `["acme", "acme-labs"]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimValues(pub Vec<String>);
+
+impl Serialize for ClaimValues {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => s.serialize_str(one),
+            many => many.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ClaimValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ClaimValues;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ClaimValues, E> {
+                Ok(ClaimValues(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ClaimValues, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<String>()? {
+                    out.push(v);
+                }
+                Ok(ClaimValues(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `routes[N].claims` as written: `(claim name, values)` in document order. A name given
+/// twice is refused (JSON allows it, and a last-wins reading would hide the first rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRulesDoc(pub Vec<(String, ClaimValues)>);
+
+impl Serialize for ClaimRulesDoc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            map.serialize_entry(name, values)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ClaimRulesDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ClaimRulesDoc;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a table of claim name to value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ClaimRulesDoc, A::Error> {
+                let mut out: Vec<(String, ClaimValues)> = Vec::new();
+                while let Some((name, values)) = map.next_entry::<String, ClaimValues>()? {
+                    if out.iter().any(|(n, _)| *n == name) {
+                        return Err(serde::de::Error::custom("duplicate claim name"));
+                    }
+                    out.push((name, values));
+                }
+                Ok(ClaimRulesDoc(out))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -256,6 +442,15 @@ pub struct RouteDoc {
     /// trailing `/` included) is served the route's own index, `<prefix>/<index>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spa: Option<bool>,
+    /// On a token route: the issuer ids whose tokens it trusts (`"cognito"` is `[cognito]`;
+    /// the ids of `[[issuers]]`); default `["cognito"]`. `oidc` issuers only on
+    /// `access = "authenticated"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuers: Option<Vec<String>>,
+    /// On a token route: claims the token must carry with exactly this string value (or one
+    /// of a list), all of them: `claims = { repository_owner = "example-org" }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ClaimRulesDoc>,
 }
 
 /// `[publish]`: where `edgegate publish` puts releases. Values are checked by the publisher

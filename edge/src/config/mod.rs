@@ -68,13 +68,13 @@ pub mod document;
 
 pub use deploy::{deployable, deployable_key};
 pub use document::{
-    AccessKind, AuthDoc, AuthSecretsDoc, CloudFrontDoc, CognitoDoc, ConfigDocument, RouteDoc,
-    SecretRef, SiteDoc, TrustedKeyDoc,
+    AccessKind, AuthDoc, AuthSecretsDoc, ClaimRulesDoc, ClaimValues, CloudFrontDoc, CognitoDoc,
+    ConfigDocument, IssuerDoc, IssuerKind, RouteDoc, SecretRef, SiteDoc, TrustedKeyDoc,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use document::{KeySlotsDoc, PublishDoc, StackDoc};
 
-use edgegate_keys::jwt::{JwtValidation, TokenUse};
+use edgegate_keys::jwt::{JwtValidation, OidcValidation, TokenUse};
 use edgegate_keys::{IpCidr, Jwks, KeyPairId, PublicKey, TrustedKey, TrustedKeys};
 
 /// The only supported document version.
@@ -258,6 +258,59 @@ pub struct Route {
     /// The directory index rule (`routes[N].index`, `.spa`); `None`: paths are served as
     /// they are.
     pub index: Option<DirectoryIndex>,
+    /// The issuers whose tokens this route trusts (`routes[N].issuers`, default `[cognito]`);
+    /// empty on routes that admit no token.
+    pub issuers: Vec<IssuerIndex>,
+    /// Claims a token must carry (`routes[N].claims`), all of them; empty: none required.
+    pub claims: Vec<ClaimRule>,
+}
+
+/// One `routes[N].claims` entry: the token's claim `name` must be a JSON string equal to one
+/// of `values`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRule {
+    /// The claim name (`repository_owner`).
+    pub name: String,
+    /// The accepted values (1 to [`MAX_CLAIM_VALUES`]).
+    pub values: Vec<String>,
+}
+
+/// Most values one claim rule may list.
+pub const MAX_CLAIM_VALUES: usize = 16;
+/// Most claim rules one route may have.
+pub const MAX_CLAIM_RULES: usize = 8;
+/// Longest claim name or value, in bytes.
+pub const MAX_CLAIM_BYTES: usize = 256;
+/// Most issuers, `[cognito]` included.
+pub const MAX_ISSUERS: usize = 8;
+/// Claims a route may not compare: the ones the issuer rules and access kinds already check.
+pub const RESERVED_CLAIMS: [&str; 9] = [
+    "iss",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "token_use",
+    "client_id",
+    "cognito:groups",
+    "scope",
+];
+
+impl Route {
+    /// Whether the route trusts tokens of `issuer`.
+    pub fn trusts(&self, issuer: IssuerIndex) -> bool {
+        self.issuers.contains(&issuer)
+    }
+
+    /// The first claim rule `claims` (a verified token's kept `(name, value)` pairs) does not
+    /// satisfy, if any.
+    pub fn unmet_claim<'a>(&'a self, claims: &[(String, String)]) -> Option<&'a ClaimRule> {
+        self.claims.iter().find(|rule| {
+            !claims
+                .iter()
+                .any(|(n, v)| *n == rule.name && rule.values.contains(v))
+        })
+    }
 }
 
 /// A route's directory index (`routes[N].index` and `routes[N].spa`), applied after the gate
@@ -334,6 +387,63 @@ pub struct CognitoConfig {
     pub jwks: Jwks,
 }
 
+/// A token issuer's position in [`GateConfig::issuers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IssuerIndex(pub usize);
+
+/// A validated token issuer: `[cognito]` (id `cognito`) or one `[[issuers]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuer {
+    /// The id routes name it by.
+    pub id: String,
+    /// How its tokens are verified.
+    pub rules: IssuerRules,
+}
+
+/// How an issuer's tokens are verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IssuerRules {
+    /// A Cognito user pool ([`edgegate_keys::jwt::verify`]).
+    Cognito(CognitoConfig),
+    /// A generic OIDC issuer ([`edgegate_keys::jwt::verify_oidc`]).
+    Oidc(OidcConfig),
+}
+
+/// Validated settings of a generic OIDC issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcConfig {
+    /// The claim rules.
+    pub validation: OidcValidation,
+    /// The issuer's keys.
+    pub jwks: Jwks,
+}
+
+impl Issuer {
+    /// The exact `iss` its tokens carry.
+    pub fn iss(&self) -> &str {
+        match &self.rules {
+            IssuerRules::Cognito(c) => &c.validation.issuer,
+            IssuerRules::Oidc(o) => &o.validation.issuer,
+        }
+    }
+
+    /// Its keys.
+    pub fn jwks(&self) -> &Jwks {
+        match &self.rules {
+            IssuerRules::Cognito(c) => &c.jwks,
+            IssuerRules::Oidc(o) => &o.jwks,
+        }
+    }
+
+    /// Its leeway, seconds.
+    pub fn leeway_secs(&self) -> u64 {
+        match &self.rules {
+            IssuerRules::Cognito(c) => c.validation.leeway_secs,
+            IssuerRules::Oidc(o) => o.validation.leeway_secs,
+        }
+    }
+}
+
 /// The site's URL scheme (`site.scheme`): what viewers use, and so the scheme of the
 /// resource URL a signed URL or cookie policy is matched against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -363,7 +473,10 @@ impl Scheme {
 pub struct GateConfig {
     site_domain: String,
     scheme: Scheme,
-    cognito: Option<CognitoConfig>,
+    /// Every token issuer: `[cognito]` first (id `cognito`) when present, then `[[issuers]]`.
+    issuers: Vec<Issuer>,
+    /// Whether `issuers[0]` is `[cognito]`.
+    cognito_section: bool,
     trusted_keys: TrustedKeys,
     routes: Vec<Route>,
     auth: Option<GateAuth>,
@@ -383,15 +496,32 @@ impl GateConfig {
 
     /// The Cognito settings and JWKS, when `[cognito]` is configured.
     pub fn cognito(&self) -> Option<&CognitoConfig> {
-        self.cognito.as_ref()
+        match self.issuers.first() {
+            Some(Issuer {
+                rules: IssuerRules::Cognito(c),
+                ..
+            }) if self.cognito_section => Some(c),
+            _ => None,
+        }
     }
 
-    /// The token leeway in seconds (`cognito.leeway_seconds`, default 0; 0 without `[cognito]`), as
-    /// [`crate::Decision::stability`] takes it.
-    pub fn leeway_secs(&self) -> u64 {
-        self.cognito
-            .as_ref()
-            .map_or(0, |c| c.validation.leeway_secs)
+    /// Every token issuer, as [`IssuerIndex`] numbers them: `[cognito]` first when present,
+    /// then `[[issuers]]` in document order.
+    pub fn issuers(&self) -> &[Issuer] {
+        &self.issuers
+    }
+
+    /// The issuer whose `iss` is exactly `iss`.
+    pub fn issuer_for(&self, iss: &str) -> Option<IssuerIndex> {
+        self.issuers
+            .iter()
+            .position(|i| i.iss() == iss)
+            .map(IssuerIndex)
+    }
+
+    /// The issuer at `index`.
+    pub fn issuer(&self, index: IssuerIndex) -> Option<&Issuer> {
+        self.issuers.get(index.0)
     }
 
     /// The trusted CloudFront public keys (`[[cloudfront.trusted_keys]]`, maybe none).
@@ -460,10 +590,36 @@ impl GateConfig {
                 ))
             }
         };
-        let cognito = match &doc.cognito {
-            None => None,
-            Some(c) => Some(validate_cognito(c, jwks)?),
-        };
+        let mut issuers: Vec<Issuer> = Vec::new();
+        if let Some(c) = &doc.cognito {
+            issuers.push(Issuer {
+                id: COGNITO_ISSUER_ID.to_string(),
+                rules: IssuerRules::Cognito(validate_cognito("cognito", c, jwks)?),
+            });
+        }
+        let cognito_section = !issuers.is_empty();
+        for (i, d) in doc.issuers.iter().flatten().enumerate() {
+            let issuer = validate_issuer(&format!("issuers[{i}]"), d)?;
+            if issuers.iter().any(|o| o.id == issuer.id) {
+                return Err(ConfigError::new(
+                    format!("issuers[{i}].id"),
+                    "duplicate id (\"cognito\" is [cognito])",
+                ));
+            }
+            if issuers.iter().any(|o| o.iss() == issuer.iss()) {
+                return Err(ConfigError::new(
+                    format!("issuers[{i}]"),
+                    "another issuer has the same iss",
+                ));
+            }
+            issuers.push(issuer);
+        }
+        if issuers.len() > MAX_ISSUERS {
+            return Err(ConfigError::new(
+                "issuers",
+                "at most 8 issuers, [cognito] included",
+            ));
+        }
         let mut keys = Vec::new();
         if let Some(cf) = &doc.cloudfront {
             for (i, k) in cf.trusted_keys.iter().enumerate() {
@@ -579,6 +735,7 @@ impl GateConfig {
                 (_, Some(list)) => validate_networks(&networks_field, list)?,
                 (_, None) => Vec::new(),
             };
+            let trusted = validate_route_issuers(&field, r, &access, &issuers)?;
             match &access {
                 Access::Signed if trusted_keys.is_empty() => {
                     return Err(ConfigError::new(
@@ -586,16 +743,19 @@ impl GateConfig {
                         "\"signed\" needs at least one [[cloudfront.trusted_keys]]",
                     ))
                 }
-                Access::Groups { .. } if cognito.is_none() && trusted_keys.is_empty() => {
+                Access::Groups { .. } if trusted.is_empty() && trusted_keys.is_empty() => {
                     return Err(ConfigError::new(
                         format!("{field}.access"),
                         "\"groups\" needs [cognito] or [[cloudfront.trusted_keys]]",
                     ))
                 }
-                Access::Authenticated | Access::Scopes(_) if cognito.is_none() => {
+                Access::Authenticated | Access::Scopes(_) if trusted.is_empty() => {
                     return Err(ConfigError::new(
                         format!("{field}.access"),
-                        format!("\"{}\" needs [cognito]", access.kind()),
+                        format!(
+                            "\"{}\" needs [cognito] (or routes[N].issuers)",
+                            access.kind()
+                        ),
                     ))
                 }
                 _ => {}
@@ -605,25 +765,45 @@ impl GateConfig {
                 Access::Scopes(_) => true,
                 _ => false,
             };
-            // Only access tokens carry scopes: a scope rule the pool can never satisfy is a
-            // mistake, not a silent "nobody".
-            if lists_scopes
-                && !cognito
-                    .as_ref()
-                    .is_some_and(|c| c.validation.token_uses.contains(&TokenUse::Access))
-            {
+            // Only access tokens carry scopes: a scope rule no trusted pool can ever satisfy
+            // is a mistake, not a silent "nobody".
+            let takes_access_tokens = trusted.iter().any(|i| {
+                matches!(issuers.get(i.0), Some(Issuer { rules: IssuerRules::Cognito(c), .. })
+                    if c.validation.token_uses.contains(&TokenUse::Access))
+            });
+            if lists_scopes && !takes_access_tokens {
                 return Err(ConfigError::new(
                     scopes_field,
                     "scopes are matched against access tokens: needs [cognito] with \"access\" in cognito.token_use",
                 ));
             }
+            let claims = validate_claims(&field, r, &trusted)?;
             let index = validate_index(&field, r.index.as_deref(), r.spa)?;
             routes.push(Route {
                 prefix: r.prefix.clone(),
                 access,
                 networks,
                 index,
+                issuers: trusted,
+                claims,
             });
+        }
+        // Each issuer keeps, of a verified token, the claims the routes trusting it compare.
+        for (i, issuer) in issuers.iter_mut().enumerate() {
+            let mut names: Vec<String> = Vec::new();
+            for rule in routes
+                .iter()
+                .filter(|r| r.trusts(IssuerIndex(i)))
+                .flat_map(|r| &r.claims)
+            {
+                if !names.contains(&rule.name) {
+                    names.push(rule.name.clone());
+                }
+            }
+            match &mut issuer.rules {
+                IssuerRules::Cognito(c) => c.validation.claims = names,
+                IssuerRules::Oidc(o) => o.validation.claims = names,
+            }
         }
         routes.sort_by_key(|r| core::cmp::Reverse(r.prefix.len()));
         let auth = match &doc.auth {
@@ -633,7 +813,8 @@ impl GateConfig {
         Ok(GateConfig {
             site_domain: doc.site.domain.clone(),
             scheme,
-            cognito,
+            issuers,
+            cognito_section,
             trusted_keys,
             routes,
             auth,
@@ -648,7 +829,11 @@ impl GateConfig {
     }
 }
 
-fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig, ConfigError> {
+fn validate_cognito(
+    section: &str,
+    c: &CognitoDoc,
+    jwks: Option<Jwks>,
+) -> Result<CognitoConfig, ConfigError> {
     if c.region.is_empty()
         || !c
             .region
@@ -656,7 +841,7 @@ fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig,
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
         return Err(ConfigError::new(
-            "cognito.region",
+            format!("{section}.region"),
             "must look like eu-west-1",
         ));
     }
@@ -667,13 +852,13 @@ fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig,
         .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !pool_ok {
         return Err(ConfigError::new(
-            "cognito.user_pool_id",
+            format!("{section}.user_pool_id"),
             "must be <region>_<alphanumeric id> for the configured region",
         ));
     }
     if c.app_client_ids.is_empty() {
         return Err(ConfigError::new(
-            "cognito.app_client_ids",
+            format!("{section}.app_client_ids"),
             "at least one app client id is required",
         ));
     }
@@ -682,31 +867,267 @@ fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig,
         .any(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Err(ConfigError::new(
-            "cognito.app_client_ids",
+            format!("{section}.app_client_ids"),
             "ids must be non-empty and alphanumeric",
         ));
     }
     if c.token_use.is_empty() {
         return Err(ConfigError::new(
-            "cognito.token_use",
+            format!("{section}.token_use"),
             "list at least one of \"id\", \"access\"",
         ));
     }
     let leeway = c.leeway_seconds.unwrap_or(0);
     if leeway > MAX_LEEWAY_SECS {
-        return Err(ConfigError::new("cognito.leeway_seconds", "at most 300"));
+        return Err(ConfigError::new(
+            format!("{section}.leeway_seconds"),
+            "at most 300",
+        ));
     }
-    let jwks =
-        jwks.ok_or_else(|| ConfigError::new("cognito.jwks_url", "the JWKS was not loaded"))?;
+    let jwks = jwks.ok_or_else(|| {
+        ConfigError::new(format!("{section}.jwks_url"), "the JWKS was not loaded")
+    })?;
     Ok(CognitoConfig {
         validation: JwtValidation {
             issuer: c.issuer(),
             client_ids: c.app_client_ids.clone(),
             token_uses: c.token_use.clone(),
             leeway_secs: leeway,
+            claims: Vec::new(),
         },
         jwks,
     })
+}
+
+/// The issuer id of `[cognito]` (what `routes[N].issuers` defaults to).
+pub const COGNITO_ISSUER_ID: &str = "cognito";
+/// Most audiences an `oidc` issuer may list.
+pub const MAX_AUDIENCES: usize = 16;
+
+/// One `[[issuers]]` entry (see [`IssuerDoc`]): `field` is `issuers[N]`.
+fn validate_issuer(field: &str, d: &IssuerDoc) -> Result<Issuer, ConfigError> {
+    let id_ok = !d.id.is_empty()
+        && d.id.len() <= 32
+        && d.id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !id_ok {
+        return Err(ConfigError::new(
+            format!("{field}.id"),
+            "must be 1 to 32 characters a-z 0-9 -",
+        ));
+    }
+    let leeway = d.leeway_seconds.unwrap_or(0);
+    if leeway > MAX_LEEWAY_SECS {
+        return Err(ConfigError::new(
+            format!("{field}.leeway_seconds"),
+            "at most 300",
+        ));
+    }
+    let jwks = match &d.jwks {
+        Some(text) => Jwks::parse(text.as_bytes())
+            .map_err(|e| ConfigError::new(format!("{field}.jwks"), e.to_string()))?,
+        None => {
+            return Err(ConfigError::new(
+                format!("{field}.jwks_url"),
+                "the JWKS was not loaded",
+            ))
+        }
+    };
+    // Each kind's fields are refused on the other, so nothing written is silently unused.
+    let misplaced = |name: &str, present: bool| -> Result<(), ConfigError> {
+        if present {
+            return Err(ConfigError::new(
+                format!("{field}.{name}"),
+                format!(
+                    "not a field of kind = \"{}\"",
+                    match d.kind {
+                        IssuerKind::Cognito => "cognito",
+                        IssuerKind::Oidc => "oidc",
+                    }
+                ),
+            ));
+        }
+        Ok(())
+    };
+    let rules = match d.kind {
+        IssuerKind::Cognito => {
+            misplaced("issuer", d.issuer.is_some())?;
+            misplaced("audiences", d.audiences.is_some())?;
+            let required = |name: &str| ConfigError::new(format!("{field}.{name}"), "required");
+            let doc = CognitoDoc {
+                region: d.region.clone().ok_or_else(|| required("region"))?,
+                user_pool_id: d
+                    .user_pool_id
+                    .clone()
+                    .ok_or_else(|| required("user_pool_id"))?,
+                issuer_format: d.issuer_format.ok_or_else(|| required("issuer_format"))?,
+                app_client_ids: d
+                    .app_client_ids
+                    .clone()
+                    .ok_or_else(|| required("app_client_ids"))?,
+                token_use: d.token_use.clone().ok_or_else(|| required("token_use"))?,
+                leeway_seconds: d.leeway_seconds,
+                jwks_url: None,
+                jwks_file: None,
+            };
+            IssuerRules::Cognito(validate_cognito(field, &doc, Some(jwks))?)
+        }
+        IssuerKind::Oidc => {
+            misplaced("region", d.region.is_some())?;
+            misplaced("user_pool_id", d.user_pool_id.is_some())?;
+            misplaced("issuer_format", d.issuer_format.is_some())?;
+            misplaced("app_client_ids", d.app_client_ids.is_some())?;
+            misplaced("token_use", d.token_use.is_some())?;
+            let issuer = d.issuer.as_deref().unwrap_or_default();
+            let https_url = issuer.strip_prefix("https://").is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest.len() <= 512
+                    && !rest.starts_with('/')
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            });
+            if !https_url {
+                return Err(ConfigError::new(
+                    format!("{field}.issuer"),
+                    "required: the exact iss of the tokens, an https:// URL",
+                ));
+            }
+            let audiences = d.audiences.clone().unwrap_or_default();
+            if audiences.is_empty()
+                || audiences.len() > MAX_AUDIENCES
+                || audiences
+                    .iter()
+                    .any(|a| a.is_empty() || a.len() > MAX_CLAIM_BYTES)
+            {
+                return Err(ConfigError::new(
+                    format!("{field}.audiences"),
+                    "required: 1 to 16 non-empty audiences (aud values)",
+                ));
+            }
+            IssuerRules::Oidc(OidcConfig {
+                validation: OidcValidation {
+                    issuer: issuer.to_string(),
+                    audiences,
+                    leeway_secs: leeway,
+                    claims: Vec::new(),
+                },
+                jwks,
+            })
+        }
+    };
+    Ok(Issuer {
+        id: d.id.clone(),
+        rules,
+    })
+}
+
+/// `routes[N].issuers`: the issuers a token route trusts (default `[cognito]` when present);
+/// only on routes that admit tokens; `oidc` issuers only on `authenticated` (their tokens
+/// carry no Cognito groups or scopes).
+fn validate_route_issuers(
+    field: &str,
+    r: &RouteDoc,
+    access: &Access,
+    issuers: &[Issuer],
+) -> Result<Vec<IssuerIndex>, ConfigError> {
+    let field = format!("{field}.issuers");
+    let Some(ids) = &r.issuers else {
+        return Ok(match issuers.first() {
+            Some(first) if access.admits_tokens() && first.id == COGNITO_ISSUER_ID => {
+                vec![IssuerIndex(0)]
+            }
+            _ => Vec::new(),
+        });
+    };
+    if !access.admits_tokens() {
+        return Err(ConfigError::new(
+            field,
+            "only allowed with access = \"groups\", \"authenticated\" or \"scopes\"",
+        ));
+    }
+    if ids.is_empty() {
+        return Err(ConfigError::new(field, "list at least one issuer id"));
+    }
+    let mut out: Vec<IssuerIndex> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(index) = issuers.iter().position(|i| i.id == *id).map(IssuerIndex) else {
+            return Err(ConfigError::new(
+                field,
+                "names an issuer that is not configured (\"cognito\" or an [[issuers]] id)",
+            ));
+        };
+        if out.contains(&index) {
+            return Err(ConfigError::new(field, "lists an issuer twice"));
+        }
+        let oidc = matches!(
+            issuers.get(index.0),
+            Some(Issuer {
+                rules: IssuerRules::Oidc(_),
+                ..
+            })
+        );
+        if oidc && *access != Access::Authenticated {
+            return Err(ConfigError::new(
+                field,
+                "oidc issuers are only allowed with access = \"authenticated\" (their tokens carry no groups or scopes)",
+            ));
+        }
+        out.push(index);
+    }
+    Ok(out)
+}
+
+/// `routes[N].claims`: 1 to [`MAX_CLAIM_RULES`] rules, each a claim name that is not
+/// [`RESERVED_CLAIMS`] and 1 to [`MAX_CLAIM_VALUES`] non-empty values, names and values of
+/// at most [`MAX_CLAIM_BYTES`] bytes; only on a route that trusts an issuer.
+fn validate_claims(
+    field: &str,
+    r: &RouteDoc,
+    trusted: &[IssuerIndex],
+) -> Result<Vec<ClaimRule>, ConfigError> {
+    let Some(ClaimRulesDoc(rules)) = &r.claims else {
+        return Ok(Vec::new());
+    };
+    let field = format!("{field}.claims");
+    if trusted.is_empty() {
+        return Err(ConfigError::new(
+            field,
+            "only allowed on a route that admits tokens of an issuer",
+        ));
+    }
+    if rules.is_empty() || rules.len() > MAX_CLAIM_RULES {
+        return Err(ConfigError::new(field, "1 to 8 claim rules"));
+    }
+    let mut out = Vec::with_capacity(rules.len());
+    for (name, ClaimValues(values)) in rules {
+        if name.is_empty() || name.len() > MAX_CLAIM_BYTES {
+            return Err(ConfigError::new(field, "claim names are 1 to 256 bytes"));
+        }
+        if RESERVED_CLAIMS.contains(&name.as_str()) {
+            return Err(ConfigError::new(
+                format!("{field}.{name}"),
+                "checked by the issuer or the access rule; not comparable here",
+            ));
+        }
+        if values.is_empty()
+            || values.len() > MAX_CLAIM_VALUES
+            || values
+                .iter()
+                .any(|v| v.is_empty() || v.len() > MAX_CLAIM_BYTES)
+        {
+            return Err(ConfigError::new(
+                format!("{field}.{name}"),
+                "a non-empty string, or a list of 1 to 16 of them",
+            ));
+        }
+        out.push(ClaimRule {
+            name: name.clone(),
+            values: values.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// Which signed-in browser users get CloudFront cookies for a route's prefix from the auth
@@ -720,9 +1141,15 @@ pub enum SignInCookies<'a> {
 }
 
 /// The sign-in cookie rule of a route: `None` for routes no sign-in gets cookies for
-/// (`public`, `signed`, and `scopes`, which only machine access tokens satisfy).
-pub fn sign_in_cookie_rule(access: &Access) -> Option<SignInCookies<'_>> {
-    match access {
+/// (`public`, `signed`, `network`, and `scopes`, which only machine access tokens satisfy),
+/// and for token routes that do not trust `[cognito]` (sign-in verifies its tokens only) or
+/// that have `claims` rules (a cookie set carries no claims to compare).
+pub fn sign_in_cookie_rule(route: &Route) -> Option<SignInCookies<'_>> {
+    // `[cognito]` is always issuer 0 when `[auth]` exists (validate_auth requires it).
+    if !route.claims.is_empty() || !route.trusts(IssuerIndex(0)) {
+        return None;
+    }
+    match &route.access {
         Access::Groups { groups, .. } => Some(SignInCookies::Groups(groups)),
         Access::Authenticated => Some(SignInCookies::Everyone),
         Access::Public | Access::Signed | Access::Scopes(_) | Access::Network => None,
@@ -834,16 +1261,19 @@ fn validate_auth(
     // One cookie set per outer prefix covers the nested paths: a nested gated route must admit
     // every signed-in user the outer route gives cookies to (see `sign_in_cookie_rule`).
     for outer in routes {
-        let Some(outer_rule) = sign_in_cookie_rule(&outer.access) else {
+        let Some(outer_rule) = sign_in_cookie_rule(outer) else {
             continue;
         };
         for inner in routes {
             if inner.prefix == outer.prefix || !crate::path::covers(&outer.prefix, &inner.prefix) {
                 continue;
             }
+            // A route that sign-in gives no cookies for must not sit inside one it does.
+            let inner_cookies = sign_in_cookie_rule(inner).is_some();
             let ok = match (&inner.access, outer_rule) {
                 // A network route ignores credentials: the outer cookies widen nothing there.
-                (Access::Public | Access::Authenticated | Access::Network, _) => true,
+                (Access::Public | Access::Network, _) => true,
+                (Access::Authenticated, _) => inner_cookies,
                 (Access::Signed | Access::Scopes(_), _) => false,
                 (
                     Access::Groups {
@@ -851,7 +1281,7 @@ fn validate_auth(
                         ..
                     },
                     SignInCookies::Groups(outer_groups),
-                ) => outer_groups.iter().all(|g| inner_groups.contains(g)),
+                ) => inner_cookies && outer_groups.iter().all(|g| inner_groups.contains(g)),
                 (Access::Groups { .. }, SignInCookies::Everyone) => false,
             };
             if !ok {

@@ -3,12 +3,12 @@
 
 use super::detail::Detail;
 use super::forward::AMPLIFY_COOKIE_PREFIX;
-use crate::cache::{signed_key, VerifiedCache};
-use crate::config::{CognitoConfig, GateConfig};
+use crate::cache::{signed_key, TokenIdentity, VerifiedCache, VerifiedToken};
+use crate::config::{CognitoConfig, GateConfig, Issuer, IssuerIndex, IssuerRules};
 use crate::cookies::CookieJar;
 use crate::event::ViewerRequest;
 use crate::path;
-use edgegate_keys::jwt::{self, CognitoIdentity};
+use edgegate_keys::jwt;
 use edgegate_keys::signed::{self, SignedCredential, SignedGrant};
 use edgegate_keys::{SignatureVerifier, UnixTime, Verified, VerifyError};
 
@@ -71,32 +71,94 @@ fn values_named<'a>(jar: &'a CookieJar, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Verifies a Cognito JWT against the user pool's JWKS and validation rules; a cached
-/// token (same bytes) only has its expiry re-checked (`leeway_secs` allowed).
-pub(super) fn verify_token(
+/// Verifies a JWT: with the issuer at `only` when given (the Amplify cookie: `[cognito]`),
+/// else with the issuer [`token_issuer`] chooses. A cached token (same bytes, verified by an
+/// allowed issuer) only has its expiry re-checked (that issuer's leeway allowed), before any
+/// issuer is chosen.
+///
+/// # Errors
+/// The [`VerifyError`] of the chosen issuer's checks (`Expired` for a cached token past its
+/// window); `Malformed` when `cfg` has no such issuer (callers check first).
+pub(super) fn verify_token<'a>(
     token: &str,
-    cognito: &CognitoConfig,
+    cfg: &'a GateConfig,
+    only: Option<IssuerIndex>,
     verifier: &dyn SignatureVerifier,
     now: UnixTime,
-    cache: Option<&mut VerifiedCache>,
-) -> Result<Verified<CognitoIdentity>, VerifyError> {
-    let Some(cache) = cache else {
-        return jwt::verify(token, &cognito.jwks, &cognito.validation, verifier, now);
-    };
-    if let Some(hit) = cache.token(token) {
-        // Same bytes, already verified: only the expiry can have changed.
-        if hit
-            .expires_at
-            .saturating_add(cognito.validation.leeway_secs)
-            > now.as_secs()
-        {
-            return Ok(hit);
+    mut cache: Option<&mut VerifiedCache>,
+) -> Result<(IssuerIndex, &'a Issuer, TokenIdentity), VerifyError> {
+    let no_issuer = VerifyError::Malformed("no issuer");
+    if let Some(hit) = cache.as_mut().and_then(|c| c.token(token)) {
+        if only.is_none_or(|o| o == hit.issuer) {
+            let issuer = cfg.issuer(hit.issuer).ok_or(no_issuer)?;
+            // Same bytes, already verified by this issuer: only the expiry can have changed.
+            if hit
+                .identity
+                .expires_at()
+                .saturating_add(issuer.leeway_secs())
+                > now.as_secs()
+            {
+                return Ok((hit.issuer, issuer, hit.identity));
+            }
+            return Err(VerifyError::Expired);
         }
-        return Err(VerifyError::Expired);
     }
-    let verified = jwt::verify(token, &cognito.jwks, &cognito.validation, verifier, now)?;
-    cache.insert_token(token, verified.clone(), now.as_secs());
-    Ok(verified)
+    let (index, issuer) = match only {
+        Some(index) => (index, cfg.issuer(index).ok_or(no_issuer)?),
+        None => token_issuer(token, cfg).ok_or(no_issuer)?,
+    };
+    let identity = match &issuer.rules {
+        IssuerRules::Cognito(c) => {
+            TokenIdentity::Cognito(jwt::verify(token, &c.jwks, &c.validation, verifier, now)?)
+        }
+        IssuerRules::Oidc(o) => TokenIdentity::Oidc(jwt::verify_oidc(
+            token,
+            &o.jwks,
+            &o.validation,
+            verifier,
+            now,
+        )?),
+    };
+    if let Some(cache) = cache {
+        cache.insert_token(
+            token,
+            VerifiedToken {
+                issuer: index,
+                identity: identity.clone(),
+            },
+            now.as_secs(),
+        );
+    }
+    Ok((index, issuer, identity))
+}
+
+/// The issuer whose keys a refetch on `unknown_kid` should renew for `req`: the bearer
+/// token's issuer ([`token_issuer`]), else the first (`[cognito]`, whose tokens also come in
+/// Amplify cookies). `None` without any issuer.
+pub fn refetch_issuer(req: &ViewerRequest, cfg: &GateConfig) -> Option<IssuerIndex> {
+    let bearer = req.header_values("authorization").find_map(bearer_token);
+    match bearer {
+        Some(token) => token_issuer(token, cfg).map(|(index, _)| index),
+        None => (!cfg.issuers().is_empty()).then_some(IssuerIndex(0)),
+    }
+}
+
+/// The issuer that verifies a bearer token: with one issuer, that one; with several, the one
+/// whose `iss` is exactly the token's (read unverified, only to choose: the issuer compares
+/// `iss` again after the signature), else the first (`[cognito]` when present), which
+/// refuses it `wrong_issuer` or sooner. `None` without any issuer.
+pub(crate) fn token_issuer<'a>(
+    token: &str,
+    cfg: &'a GateConfig,
+) -> Option<(IssuerIndex, &'a Issuer)> {
+    let index = match cfg.issuers() {
+        [] => return None,
+        [_] => IssuerIndex(0),
+        _ => jwt::unverified_issuer(token)
+            .and_then(|iss| cfg.issuer_for(&iss))
+            .unwrap_or(IssuerIndex(0)),
+    };
+    Some((index, cfg.issuer(index)?))
 }
 
 /// Verifies a signed URL or signed cookies against `url`, the viewer address and the trusted

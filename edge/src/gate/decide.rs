@@ -13,8 +13,8 @@ use super::forward::{
 use super::response::{
     invalid_signed, is_navigation, login_location, Ctx, DEV_LOOP_MARKER_COOKIE, LOOP_MARKER_COOKIE,
 };
-use crate::cache::VerifiedCache;
-use crate::config::{Access, GateConfig, Scheme, AUTH_PREFIX};
+use crate::cache::{TokenIdentity, VerifiedCache};
+use crate::config::{Access, GateConfig, IssuerIndex, Scheme, AUTH_PREFIX};
 use crate::cookies::CookieJar;
 use crate::event::ViewerRequest;
 use crate::path;
@@ -190,15 +190,23 @@ pub fn decide_cached(
                     Detail::BearerNotAcceptedOnSignedRoute,
                 );
             }
-            let Some(cognito) = cfg.cognito() else {
+            if cfg.issuers().is_empty() {
                 break 'decided ctx.deny(
                     401,
                     Reason::InvalidCredential,
                     Detail::CognitoNotConfigured,
                 );
-            };
-            break 'decided match verify_token(token, cognito, verifier, now, cache) {
-                Ok(identity) => admit_token(req, &split, &jar, &identity, "bearer", route),
+            }
+            break 'decided match verify_token(token, cfg, None, verifier, now, cache) {
+                Ok((index, issuer, identity)) => admit_token(
+                    req,
+                    &split,
+                    &jar,
+                    &identity,
+                    "bearer",
+                    route,
+                    (index, issuer),
+                ),
                 Err(VerifyError::TooLarge) => {
                     ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge)
                 }
@@ -262,18 +270,30 @@ pub fn decide_cached(
                             .sign_in_or(detail, ctx.deny(401, Reason::InvalidCredential, detail))
                     }
                 };
-                break 'decided match verify_token(token.token, cognito, verifier, now, cache) {
-                    Ok(identity) if identity.client_id != token.client_id => ctx.sign_in_or(
-                        Detail::AmplifyClientMismatch,
-                        ctx.deny(
-                            401,
-                            Reason::InvalidCredential,
+                let verified =
+                    verify_token(token.token, cfg, Some(IssuerIndex(0)), verifier, now, cache);
+                break 'decided match verified {
+                    Ok((_, _, TokenIdentity::Cognito(identity)))
+                        if identity.client_id != token.client_id =>
+                    {
+                        ctx.sign_in_or(
                             Detail::AmplifyClientMismatch,
-                        ),
-                    ),
-                    Ok(identity) => {
-                        admit_token(req, &split, &jar, &identity, "amplify_cookie", route)
+                            ctx.deny(
+                                401,
+                                Reason::InvalidCredential,
+                                Detail::AmplifyClientMismatch,
+                            ),
+                        )
                     }
+                    Ok((index, issuer, identity)) => admit_token(
+                        req,
+                        &split,
+                        &jar,
+                        &identity,
+                        "amplify_cookie",
+                        route,
+                        (index, issuer),
+                    ),
                     Err(VerifyError::TooLarge) => {
                         ctx.deny(400, Reason::TooLarge, Detail::TokenTooLarge)
                     }

@@ -3,8 +3,9 @@
 //! the log and `edgegate explain` view of a decision.
 
 use super::detail::Detail;
+use crate::cache::TokenIdentity;
+use crate::config::Issuer;
 use crate::event::ViewerRequest;
-use edgegate_keys::jwt::CognitoIdentity;
 use edgegate_keys::signed::{CredentialSource, SignedGrant};
 use edgegate_keys::Verified;
 use serde::Serialize;
@@ -79,6 +80,8 @@ pub enum Identity {
     Cognito {
         /// Where it came from (`bearer`).
         source: &'static str,
+        /// The id of the issuer that verified it (`cognito` for `[cognito]`).
+        issuer: String,
         /// `sub`.
         sub: String,
         /// `cognito:username` / `username`.
@@ -92,6 +95,28 @@ pub enum Identity {
         groups: Vec<String>,
         /// `exp`, seconds since the epoch.
         expires_at: u64,
+        /// `exp` plus the issuer's leeway: the first second the token is refused.
+        #[serde(skip)]
+        valid_until: u64,
+        /// Built from a verified token only.
+        #[serde(skip)]
+        verified: FromVerified,
+    },
+    /// A verified token of a generic OIDC issuer (`[[issuers]]` with `kind = "oidc"`).
+    Oidc {
+        /// Where it came from (`bearer`).
+        source: &'static str,
+        /// The id of the issuer that verified it.
+        issuer: String,
+        /// `sub`.
+        sub: String,
+        /// The accepted audience it named.
+        audience: String,
+        /// `exp`, seconds since the epoch.
+        expires_at: u64,
+        /// `exp` plus the issuer's leeway.
+        #[serde(skip)]
+        valid_until: u64,
         /// Built from a verified token only.
         #[serde(skip)]
         verified: FromVerified,
@@ -113,17 +138,32 @@ pub enum Identity {
 }
 
 impl Identity {
-    /// The identity of a verified Cognito token; `source` is where it came from.
-    pub(super) fn cognito(id: &Verified<CognitoIdentity>, source: &'static str) -> Self {
-        Identity::Cognito {
-            source,
-            sub: id.sub.clone(),
-            username: id.username.clone(),
-            token_use: id.token_use.as_str(),
-            client_id: id.client_id.clone(),
-            groups: id.groups.clone(),
-            expires_at: id.expires_at,
-            verified: FromVerified(()),
+    /// The identity of a verified token; `source` is where it came from, `issuer` the issuer
+    /// that verified it.
+    pub(super) fn token(token: &TokenIdentity, source: &'static str, issuer: &Issuer) -> Self {
+        let valid_until = token.expires_at().saturating_add(issuer.leeway_secs());
+        match token {
+            TokenIdentity::Cognito(id) => Identity::Cognito {
+                source,
+                issuer: issuer.id.clone(),
+                sub: id.sub.clone(),
+                username: id.username.clone(),
+                token_use: id.token_use.as_str(),
+                client_id: id.client_id.clone(),
+                groups: id.groups.clone(),
+                expires_at: id.expires_at,
+                valid_until,
+                verified: FromVerified(()),
+            },
+            TokenIdentity::Oidc(id) => Identity::Oidc {
+                source,
+                issuer: issuer.id.clone(),
+                sub: id.sub.clone(),
+                audience: id.audience.clone(),
+                expires_at: id.expires_at,
+                valid_until,
+                verified: FromVerified(()),
+            },
         }
     }
 
@@ -325,7 +365,7 @@ impl Decision {
             Decision::Allow(f) => match f.identity {
                 Identity::Anonymous => "public_route",
                 Identity::Network => "network",
-                Identity::Cognito { .. } => "valid_token",
+                Identity::Cognito { .. } | Identity::Oidc { .. } => "valid_token",
                 Identity::Signed {
                     source: CredentialSource::Url,
                     ..
@@ -362,8 +402,8 @@ impl Decision {
     }
 
     /// When the same request gets this same decision again (see [`Stability`]); `now` is the
-    /// time it was made, `leeway_secs` the token leeway of the config (`[cognito]`, 0 without).
-    pub fn stability(&self, now: u64, leeway_secs: u64) -> Stability {
+    /// time it was made (a token's window ends at its `exp` plus its issuer's leeway).
+    pub fn stability(&self, now: u64) -> Stability {
         let of_identity = |identity: &Identity| match identity {
             Identity::Anonymous => Stability::Always,
             // Bound to the address (the handler keys non-`s*` entries by it), at any time.
@@ -371,10 +411,12 @@ impl Decision {
                 from: 0,
                 until: u64::MAX,
             },
-            Identity::Cognito { expires_at, .. } => Stability::Between {
-                from: now,
-                until: expires_at.saturating_add(leeway_secs),
-            },
+            Identity::Cognito { valid_until, .. } | Identity::Oidc { valid_until, .. } => {
+                Stability::Between {
+                    from: now,
+                    until: *valid_until,
+                }
+            }
             Identity::Signed { expires_at, .. } => Stability::Between {
                 from: now,
                 until: *expires_at,
@@ -407,7 +449,11 @@ impl Decision {
                 Some(identity)
                     if matches!(
                         denial.detail,
-                        Detail::NotInGroup | Detail::MissingScope | Detail::NotInGroupOrScope
+                        Detail::NotInGroup
+                            | Detail::MissingScope
+                            | Detail::NotInGroupOrScope
+                            | Detail::IssuerNotTrusted
+                            | Detail::ClaimMismatch
                     ) =>
                 {
                     of_identity(identity)

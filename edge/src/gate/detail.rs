@@ -49,6 +49,11 @@ pub enum Detail {
     /// A valid token in none of the route's groups and not an access token with one of its
     /// scopes (403; `access = "groups"` listing both `groups` and `scopes`).
     NotInGroupOrScope,
+    /// A valid token of an issuer the route does not list in `routes[N].issuers` (403).
+    IssuerNotTrusted,
+    /// A valid token of a trusted issuer without a claim value the route's
+    /// `routes[N].claims` requires (403).
+    ClaimMismatch,
     /// The viewer address (`clientIp`) is inside none of the route's `networks`, or is no
     /// address (403 `forbidden`; decided before any credential is examined).
     NetworkNotAllowed,
@@ -101,6 +106,8 @@ impl Detail {
             Detail::BearerNotAcceptedOnSignedRoute => "bearer_not_accepted_on_signed_route",
             Detail::CognitoNotConfigured => "cognito_not_configured",
             Detail::NotInGroup => "not_in_group",
+            Detail::IssuerNotTrusted => "issuer_not_trusted",
+            Detail::ClaimMismatch => "claim_mismatch",
             Detail::MissingScope => "missing_scope",
             Detail::NotInGroupOrScope => "not_in_group_or_scope",
             Detail::NetworkNotAllowed => "network_not_allowed",
@@ -165,6 +172,8 @@ mod tests {
         ),
         (Detail::CognitoNotConfigured, "cognito_not_configured"),
         (Detail::NotInGroup, "not_in_group"),
+        (Detail::IssuerNotTrusted, "issuer_not_trusted"),
+        (Detail::ClaimMismatch, "claim_mismatch"),
         (Detail::MissingScope, "missing_scope"),
         (Detail::NotInGroupOrScope, "not_in_group_or_scope"),
         (Detail::NetworkNotAllowed, "network_not_allowed"),

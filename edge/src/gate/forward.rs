@@ -3,12 +3,12 @@
 
 use super::decision::{Decision, Denial, ForwardRequest, Identity, Reason, RuleMatch};
 use super::detail::Detail;
-use crate::config::{Access, Route, AUTH_PREFIX};
+use crate::cache::TokenIdentity;
+use crate::config::{Access, Issuer, IssuerIndex, Route, AUTH_PREFIX};
 use crate::cookies::CookieJar;
 use crate::event::ViewerRequest;
 use edgegate_keys::jwt::{CognitoIdentity, TokenUse};
 use edgegate_keys::signed::{self, CredentialSource};
-use edgegate_keys::Verified;
 
 /// The prefix of edgegate's own cookie names (nonce, refresh, loop marker).
 pub const EDGEGATE_COOKIE_PREFIX: &str = "__Secure-edgegate-";
@@ -107,31 +107,52 @@ fn token_rule(
     }
 }
 
-/// A verified token: admitted when the route's rule admits it ([`token_rule`]), else 403
-/// `forbidden` with the identity and the refusing rule kept for logs and `explain`.
+/// A verified token of the issuer at `index`: refused 403 `forbidden` when the route does not
+/// trust that issuer (`issuer_not_trusted`), then when a `routes[N].claims` rule is unmet
+/// (`claim_mismatch`), then admitted when the route's rule admits it ([`token_rule`]; an OIDC
+/// token only by `authenticated`). A refusal keeps the identity and the refusing rule for
+/// logs and `explain`.
 pub(super) fn admit_token(
     req: &ViewerRequest,
     split: &signed::SplitQuery<'_>,
     jar: &CookieJar,
-    identity: &Verified<CognitoIdentity>,
+    token: &TokenIdentity,
     source: &'static str,
     route: &Route,
+    (index, issuer): (IssuerIndex, &Issuer),
 ) -> Decision {
-    match token_rule(&route.access, identity) {
-        Ok(rule) => allow(
-            req,
-            split,
-            jar,
-            Identity::cognito(identity, source),
-            route,
-            rule,
-        ),
+    let refused_rule = || RuleMatch {
+        access: route.access.kind(),
+        matched: None,
+        by: None,
+        network: None,
+    };
+    let verdict = if !route.trusts(index) {
+        Err((Detail::IssuerNotTrusted, refused_rule()))
+    } else if route.unmet_claim(token.claims()).is_some() {
+        Err((Detail::ClaimMismatch, refused_rule()))
+    } else {
+        match token {
+            TokenIdentity::Cognito(identity) => token_rule(&route.access, identity),
+            TokenIdentity::Oidc(_) if route.access == Access::Authenticated => Ok(RuleMatch {
+                access: route.access.kind(),
+                matched: None,
+                by: Some("token"),
+                network: None,
+            }),
+            // Configs allow OIDC issuers on `authenticated` routes only; fail closed anyway.
+            TokenIdentity::Oidc(_) => Err((Detail::IssuerNotTrusted, refused_rule())),
+        }
+    };
+    let identity = Identity::token(token, source, issuer);
+    match verdict {
+        Ok(rule) => allow(req, split, jar, identity, route, rule),
         Err((detail, rule)) => Decision::Deny(Denial {
             status: 403,
             reason: Reason::Forbidden,
             detail,
             route: Some(route.prefix.clone()),
-            identity: Some(Identity::cognito(identity, source)),
+            identity: Some(identity),
             rule: Some(rule),
             www_authenticate: None,
             page: None,

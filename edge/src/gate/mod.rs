@@ -50,6 +50,7 @@ mod directory;
 mod forward;
 mod response;
 
+pub use credential::refetch_issuer;
 pub use decide::{decide, decide_cached, MAX_COOKIE_BYTES};
 pub use decision::{
     Decision, Denial, ForwardRequest, FromVerified, Identity, Page, Reason, Redirect, RedirectTo,

@@ -117,9 +117,7 @@ impl Ctx<'_> {
     /// [`sign_in_cookie_rule`]) is sent to sign in (or shown the loop page); anything else,
     /// `scopes` routes included (no browser sign-in satisfies them), gets `otherwise`.
     pub(super) fn sign_in_or(&self, detail: Detail, otherwise: Decision) -> Decision {
-        let sign_in_route = self
-            .route
-            .is_some_and(|r| sign_in_cookie_rule(&r.access).is_some());
+        let sign_in_route = self.route.is_some_and(|r| sign_in_cookie_rule(r).is_some());
         if !(self.navigation && sign_in_route) {
             return otherwise;
         }

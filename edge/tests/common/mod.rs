@@ -107,6 +107,8 @@ pub(crate) fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -
         networks: None,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     }
 }
 
@@ -148,6 +150,7 @@ fn trusted(key_pair_id: &str, key: Key) -> TrustedKeyDoc {
 pub(crate) fn document() -> ConfigDocument {
     ConfigDocument {
         version: 1,
+        issuers: None,
         site: SiteDoc {
             domain: SITE.to_string(),
             scheme: None,
@@ -193,6 +196,8 @@ pub(crate) fn document() -> ConfigDocument {
             RouteDoc {
                 index: Some("index.html".to_string()),
                 spa: Some(true),
+                issuers: None,
+                claims: None,
                 ..route("/portal", AccessKind::Groups, Some(&["downloaders"]))
             },
         ],

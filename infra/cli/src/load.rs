@@ -275,6 +275,30 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
             )
         }
     };
+    // `[[issuers]]` bake their key sets into the document (`jwks`, normalised JSON).
+    for (i, d) in doc.issuers.iter_mut().flatten().enumerate() {
+        let field = format!("issuers[{i}].jwks_file");
+        let text = match (&d.jwks, &d.jwks_file, d.jwks_url()) {
+            (Some(_), Some(_), _) => {
+                return Err(CliError::config(field, "give jwks or jwks_file, not both"))
+            }
+            (Some(text), None, _) => text.clone(),
+            (None, Some(file), _) => read(file, &field)?,
+            (None, None, Some(url)) => fetch_or_read(&url).await?,
+            (None, None, None) => {
+                return Err(CliError::config(
+                    format!("issuers[{i}].jwks_url"),
+                    "required for kind = \"oidc\" (or give jwks_file)",
+                ))
+            }
+        };
+        let parsed = Jwks::parse(text.as_bytes()).map_err(|source| CliError::SettingKey {
+            field: format!("issuers[{i}].jwks"),
+            source,
+        })?;
+        d.jwks = Some(parsed.to_json());
+        d.jwks_file = None;
+    }
     let gate = GateConfig::from_document(&doc, jwks.clone())?;
     Ok(Loaded {
         document: doc,

@@ -117,7 +117,7 @@ impl AuthSettings {
                 continue;
             }
             gated_prefixes.push(r.prefix.clone());
-            match sign_in_cookie_rule(&r.access) {
+            match sign_in_cookie_rule(r) {
                 Some(SignInCookies::Groups(groups)) => {
                     group_routes.push((r.prefix.clone(), groups.to_vec()))
                 }
@@ -148,6 +148,7 @@ impl AuthSettings {
                 client_ids: vec![auth.client_id.clone()],
                 token_uses: vec![TokenUse::Id],
                 leeway_secs: cognito.validation.leeway_secs,
+                claims: Vec::new(),
             },
             jwks: cognito.jwks.clone(),
             group_routes,

@@ -80,6 +80,8 @@ fn route(prefix: &str, access: AccessKind, groups: Option<&[&str]>) -> RouteDoc 
         networks: None,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     }
 }
 
@@ -124,6 +126,7 @@ fn document(routes: Vec<RouteDoc>, auth: AuthDoc) -> ConfigDocument {
     };
     ConfigDocument {
         version: 1,
+        issuers: None,
         site: SiteDoc {
             domain: SITE.to_string(),
             scheme: None,

@@ -301,7 +301,7 @@ pub fn gate_frame(data: &[u8]) {
     let verifier = Recording::default();
     let decision = decide(&req, corpus_gate(), &verifier, UnixTime(CORPUS_NOW));
     check_decision(&req, &decision, &verifier);
-    let stable = decision.stability(CORPUS_NOW, corpus_gate().leeway_secs());
+    let stable = decision.stability(CORPUS_NOW);
     let verdict = boundary::encode_verdict(&decision, &req, stable);
     let mut forwarded = req.clone();
     let applied =
@@ -443,6 +443,7 @@ pub fn jwt(data: &[u8]) {
         client_ids: cognito.app_client_ids.clone(),
         token_uses: vec![jwt::TokenUse::Id, jwt::TokenUse::Access],
         leeway_secs: 60,
+        claims: Vec::new(),
     };
     let verifier = Recording::default();
     if jwt::verify(

@@ -513,6 +513,7 @@ mod tests {
             client_ids: vec![dev_keys::DEV_CLIENT_ID.to_string()],
             token_uses: vec![TokenUse::Access],
             leeway_secs: 0,
+            claims: Vec::new(),
         };
         let id =
             edgegate_keys::jwt::verify(&token, &jwks, &validation, &RingVerifier, UnixTime(now))

@@ -331,6 +331,8 @@ fn route_groups_come_from_groups_routes_only_ok() {
         networks: None,
         index: None,
         spa: None,
+        issuers: None,
+        claims: None,
     };
     doc.routes = vec![
         route("/members", AccessKind::Authenticated, None, None),
