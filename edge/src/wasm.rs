@@ -78,8 +78,8 @@ impl Gate {
     /// and JWKS (JSON, or `undefined` without Cognito).
     #[wasm_bindgen(constructor)]
     pub fn new(config_json: &str, jwks_json: Option<String>) -> Result<Gate, JsError> {
-        let document: ConfigDocument =
-            serde_json::from_str(config_json).map_err(|e| JsError::new(&format!("config: {e}")))?;
+        let document: ConfigDocument = serde_json::from_slice(config_json.as_bytes())
+            .map_err(|e| JsError::new(&format!("config: {e}")))?;
         let jwks = match jwks_json {
             Some(text) => Some(
                 Jwks::parse(text.as_bytes()).map_err(|e| JsError::new(&format!("jwks: {e}")))?,
@@ -143,19 +143,7 @@ impl Gate {
         if added == 0 {
             return Ok(0);
         }
-        let cognito_jwks = self.config.cognito().map(|c| c.jwks.clone());
-        match self.issuer_doc() {
-            // `[[issuers]]` bake their keys into the document.
-            Some(k) => {
-                let mut document = self.document.clone();
-                if let Some(doc) = document.issuers.as_mut().and_then(|list| list.get_mut(k)) {
-                    doc.jwks = Some(merged.to_json());
-                }
-                self.config = build(&document, cognito_jwks)?;
-                self.document = document;
-            }
-            None => self.config = build(&self.document, Some(merged))?,
-        }
+        self.config.replace_jwks(self.refetch, merged);
         Ok(added)
     }
 

@@ -159,8 +159,8 @@ pub fn unverified_issuer(token: &str) -> Option<String> {
     let mut parts = token.split('.').skip(1);
     let p64 = parts.next()?;
     let payload = decode_b64url(p64).ok()?;
-    match json::parse_object(&payload).ok()?.remove("iss") {
-        Some(Value::String(iss)) => Some(iss),
+    match json::parse_object(&payload).ok()?.get("iss") {
+        Some(Value::String(iss)) => Some(iss.clone()),
         _ => None,
     }
 }

@@ -68,9 +68,11 @@ pub fn deployable(doc: &ConfigDocument, gate: &GateConfig) -> Result<(), ConfigE
         }
     }
     for (i, d) in doc.issuers.iter().flatten().enumerate() {
-        if d.user_pool_id.as_deref() == Some(edgegate_keys::dev::DEV_USER_POOL_ID) {
+        if d.issuer
+            .ends_with(&format!("/{}", edgegate_keys::dev::DEV_USER_POOL_ID))
+        {
             return Err(ConfigError::new(
-                format!("issuers[{i}].user_pool_id"),
+                format!("issuers[{i}].issuer"),
                 "the dev user pool cannot be deployed",
             ));
         }

@@ -130,18 +130,17 @@ pub enum IssuerKind {
 /// leeway_seconds = 30                             # optional, default 0, at most 300
 ///
 /// [[issuers]]
-/// id = "partners"
-/// kind = "cognito"                                # the fields of [cognito]
-/// region = "eu-west-1"
-/// user_pool_id = "eu-west-1_Partners1"
-/// issuer_format = "original"
-/// app_client_ids = ["2example34567890"]
-/// token_use = ["access"]
+/// id = "partners"                                 # a second Cognito user pool
+/// kind = "cognito"
+/// issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Partners1"
+/// audiences = ["2example34567890"]                # its app client ids (aud / client_id)
+/// token_use = ["access"]                          # required for cognito, refused for oidc
 /// ```
 ///
-/// One flat table for both kinds (each kind's fields are refused on the other, naming the
-/// field): the loader bakes the key set into `jwks` (JWKS JSON text) from `jwks_file` or
-/// `jwks_url`.
+/// Both kinds have the same fields (`token_use` is Cognito's only). A `cognito` issuer is the
+/// pool's issuer URL in either format (`cognito-idp.<region>...` or
+/// `issuer-cognito-idp.<region>...`), and its JWKS defaults to `<issuer>/.well-known/jwks.json`.
+/// The loader bakes the key set into `jwks` (JWKS JSON text) from `jwks_file` or `jwks_url`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerDoc {
@@ -149,36 +148,24 @@ pub struct IssuerDoc {
     pub id: String,
     /// `cognito` or `oidc`.
     pub kind: IssuerKind,
-    /// `oidc`: the exact `iss`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// `oidc`: accepted `aud` values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audiences: Option<Vec<String>>,
-    /// `cognito`: as `cognito.region`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// `cognito`: as `cognito.user_pool_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_pool_id: Option<String>,
-    /// `cognito`: as `cognito.issuer_format`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer_format: Option<IssuerFormat>,
-    /// `cognito`: as `cognito.app_client_ids`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_client_ids: Option<Vec<String>>,
-    /// `cognito`: as `cognito.token_use`.
+    /// The exact `iss` of its tokens.
+    pub issuer: String,
+    /// Accepted audiences: for `oidc` against `aud`; for `cognito` the app client ids (an
+    /// ID token's `aud`, an access token's `client_id`).
+    pub audiences: Vec<String>,
+    /// `cognito` only: accepted `token_use` values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_use: Option<Vec<TokenUse>>,
     /// Clock-skew allowance, seconds (default 0, max 300).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leeway_seconds: Option<u64>,
     /// Where the JWKS is fetched from (build time, and on an unknown `kid` at the edge).
-    /// Required for `oidc` unless `jwks_file` is given; `cognito` defaults to
-    /// `<issuer>/.well-known/jwks.json`.
+    /// Required for `oidc` unless `jwks_file` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_url: Option<String>,
-    /// A local JWKS file, read instead of fetching (relative to the config file).
+    /// A local JWKS file, read instead of fetching (relative to the config file). The
+    /// loader reads it into `jwks`, so a baked document (and the wasm build) has none.
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_file: Option<String>,
     /// The JWKS document itself, as JSON text: what the loader bakes in.
@@ -188,22 +175,12 @@ pub struct IssuerDoc {
 
 impl IssuerDoc {
     /// The JWKS URL: `jwks_url`, else for `cognito` `<issuer>/.well-known/jwks.json`
-    /// (`None` for an `oidc` issuer without one, or a `cognito` one missing its pool fields).
+    /// (`None` for an `oidc` issuer without one).
     pub fn jwks_url(&self) -> Option<String> {
-        if let Some(url) = &self.jwks_url {
-            return Some(url.clone());
-        }
-        match (
-            self.kind,
-            &self.region,
-            &self.user_pool_id,
-            self.issuer_format,
-        ) {
-            (IssuerKind::Cognito, Some(region), Some(pool), Some(format)) => Some(format!(
-                "{}/.well-known/jwks.json",
-                cognito_issuer(format, region, pool)
-            )),
-            _ => None,
+        match (&self.jwks_url, self.kind) {
+            (Some(url), _) => Some(url.clone()),
+            (None, IssuerKind::Cognito) => Some(format!("{}/.well-known/jwks.json", self.issuer)),
+            (None, IssuerKind::Oidc) => None,
         }
     }
 }

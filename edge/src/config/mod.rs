@@ -524,6 +524,17 @@ impl GateConfig {
         self.issuers.get(index.0)
     }
 
+    /// Replaces the keys of the issuer at `index` (a JWKS refetch merged with the keys in
+    /// force: see [`Jwks::merged_with`]). Returns false when there is no such issuer.
+    pub fn replace_jwks(&mut self, index: IssuerIndex, jwks: Jwks) -> bool {
+        match self.issuers.get_mut(index.0).map(|i| &mut i.rules) {
+            Some(IssuerRules::Cognito(c)) => c.jwks = jwks,
+            Some(IssuerRules::Oidc(o)) => o.jwks = jwks,
+            None => return false,
+        }
+        true
+    }
+
     /// The trusted CloudFront public keys (`[[cloudfront.trusted_keys]]`, maybe none).
     pub fn trusted_keys(&self) -> &TrustedKeys {
         &self.trusted_keys
@@ -594,7 +605,7 @@ impl GateConfig {
         if let Some(c) = &doc.cognito {
             issuers.push(Issuer {
                 id: COGNITO_ISSUER_ID.to_string(),
-                rules: IssuerRules::Cognito(validate_cognito("cognito", c, jwks)?),
+                rules: IssuerRules::Cognito(validate_cognito(c, jwks)?),
             });
         }
         let cognito_section = !issuers.is_empty();
@@ -829,11 +840,7 @@ impl GateConfig {
     }
 }
 
-fn validate_cognito(
-    section: &str,
-    c: &CognitoDoc,
-    jwks: Option<Jwks>,
-) -> Result<CognitoConfig, ConfigError> {
+fn validate_cognito(c: &CognitoDoc, jwks: Option<Jwks>) -> Result<CognitoConfig, ConfigError> {
     if c.region.is_empty()
         || !c
             .region
@@ -841,7 +848,7 @@ fn validate_cognito(
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
         return Err(ConfigError::new(
-            format!("{section}.region"),
+            "cognito.region",
             "must look like eu-west-1",
         ));
     }
@@ -852,13 +859,13 @@ fn validate_cognito(
         .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !pool_ok {
         return Err(ConfigError::new(
-            format!("{section}.user_pool_id"),
+            "cognito.user_pool_id",
             "must be <region>_<alphanumeric id> for the configured region",
         ));
     }
     if c.app_client_ids.is_empty() {
         return Err(ConfigError::new(
-            format!("{section}.app_client_ids"),
+            "cognito.app_client_ids",
             "at least one app client id is required",
         ));
     }
@@ -867,26 +874,22 @@ fn validate_cognito(
         .any(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Err(ConfigError::new(
-            format!("{section}.app_client_ids"),
+            "cognito.app_client_ids",
             "ids must be non-empty and alphanumeric",
         ));
     }
     if c.token_use.is_empty() {
         return Err(ConfigError::new(
-            format!("{section}.token_use"),
+            "cognito.token_use",
             "list at least one of \"id\", \"access\"",
         ));
     }
     let leeway = c.leeway_seconds.unwrap_or(0);
     if leeway > MAX_LEEWAY_SECS {
-        return Err(ConfigError::new(
-            format!("{section}.leeway_seconds"),
-            "at most 300",
-        ));
+        return Err(ConfigError::new("cognito.leeway_seconds", "at most 300"));
     }
-    let jwks = jwks.ok_or_else(|| {
-        ConfigError::new(format!("{section}.jwks_url"), "the JWKS was not loaded")
-    })?;
+    let jwks =
+        jwks.ok_or_else(|| ConfigError::new("cognito.jwks_url", "the JWKS was not loaded"))?;
     Ok(CognitoConfig {
         validation: JwtValidation {
             issuer: c.issuer(),
@@ -934,53 +937,61 @@ fn validate_issuer(field: &str, d: &IssuerDoc) -> Result<Issuer, ConfigError> {
             ))
         }
     };
-    // Each kind's fields are refused on the other, so nothing written is silently unused.
-    let misplaced = |name: &str, present: bool| -> Result<(), ConfigError> {
-        if present {
-            return Err(ConfigError::new(
-                format!("{field}.{name}"),
-                format!(
-                    "not a field of kind = \"{}\"",
-                    match d.kind {
-                        IssuerKind::Cognito => "cognito",
-                        IssuerKind::Oidc => "oidc",
-                    }
-                ),
-            ));
-        }
-        Ok(())
-    };
+    let audiences = &d.audiences;
+    if audiences.is_empty()
+        || audiences.len() > MAX_AUDIENCES
+        || audiences
+            .iter()
+            .any(|a| a.is_empty() || a.len() > MAX_CLAIM_BYTES)
+    {
+        return Err(ConfigError::new(
+            format!("{field}.audiences"),
+            "1 to 16 non-empty audiences",
+        ));
+    }
     let rules = match d.kind {
         IssuerKind::Cognito => {
-            misplaced("issuer", d.issuer.is_some())?;
-            misplaced("audiences", d.audiences.is_some())?;
-            let required = |name: &str| ConfigError::new(format!("{field}.{name}"), "required");
-            let doc = CognitoDoc {
-                region: d.region.clone().ok_or_else(|| required("region"))?,
-                user_pool_id: d
-                    .user_pool_id
-                    .clone()
-                    .ok_or_else(|| required("user_pool_id"))?,
-                issuer_format: d.issuer_format.ok_or_else(|| required("issuer_format"))?,
-                app_client_ids: d
-                    .app_client_ids
-                    .clone()
-                    .ok_or_else(|| required("app_client_ids"))?,
-                token_use: d.token_use.clone().ok_or_else(|| required("token_use"))?,
-                leeway_seconds: d.leeway_seconds,
-                jwks_url: None,
-                jwks_file: None,
-            };
-            IssuerRules::Cognito(validate_cognito(field, &doc, Some(jwks))?)
+            if !is_cognito_issuer(&d.issuer) {
+                return Err(ConfigError::new(
+                    format!("{field}.issuer"),
+                    "must be a user pool issuer, https://cognito-idp.<region>.amazonaws.com/<region>_<id> (or issuer-cognito-idp.)",
+                ));
+            }
+            if audiences
+                .iter()
+                .any(|id| !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+            {
+                return Err(ConfigError::new(
+                    format!("{field}.audiences"),
+                    "app client ids are alphanumeric",
+                ));
+            }
+            let token_uses = d.token_use.clone().unwrap_or_default();
+            if token_uses.is_empty() {
+                return Err(ConfigError::new(
+                    format!("{field}.token_use"),
+                    "required for kind = \"cognito\": list at least one of \"id\", \"access\"",
+                ));
+            }
+            IssuerRules::Cognito(CognitoConfig {
+                validation: JwtValidation {
+                    issuer: d.issuer.clone(),
+                    client_ids: audiences.clone(),
+                    token_uses,
+                    leeway_secs: leeway,
+                    claims: Vec::new(),
+                },
+                jwks,
+            })
         }
         IssuerKind::Oidc => {
-            misplaced("region", d.region.is_some())?;
-            misplaced("user_pool_id", d.user_pool_id.is_some())?;
-            misplaced("issuer_format", d.issuer_format.is_some())?;
-            misplaced("app_client_ids", d.app_client_ids.is_some())?;
-            misplaced("token_use", d.token_use.is_some())?;
-            let issuer = d.issuer.as_deref().unwrap_or_default();
-            let https_url = issuer.strip_prefix("https://").is_some_and(|rest| {
+            if d.token_use.is_some() {
+                return Err(ConfigError::new(
+                    format!("{field}.token_use"),
+                    "only for kind = \"cognito\"",
+                ));
+            }
+            let https_url = d.issuer.strip_prefix("https://").is_some_and(|rest| {
                 !rest.is_empty()
                     && rest.len() <= 512
                     && !rest.starts_with('/')
@@ -991,25 +1002,13 @@ fn validate_issuer(field: &str, d: &IssuerDoc) -> Result<Issuer, ConfigError> {
             if !https_url {
                 return Err(ConfigError::new(
                     format!("{field}.issuer"),
-                    "required: the exact iss of the tokens, an https:// URL",
-                ));
-            }
-            let audiences = d.audiences.clone().unwrap_or_default();
-            if audiences.is_empty()
-                || audiences.len() > MAX_AUDIENCES
-                || audiences
-                    .iter()
-                    .any(|a| a.is_empty() || a.len() > MAX_CLAIM_BYTES)
-            {
-                return Err(ConfigError::new(
-                    format!("{field}.audiences"),
-                    "required: 1 to 16 non-empty audiences (aud values)",
+                    "the exact iss of the tokens, an https:// URL",
                 ));
             }
             IssuerRules::Oidc(OidcConfig {
                 validation: OidcValidation {
-                    issuer: issuer.to_string(),
-                    audiences,
+                    issuer: d.issuer.clone(),
+                    audiences: audiences.clone(),
                     leeway_secs: leeway,
                     claims: Vec::new(),
                 },
@@ -1021,6 +1020,29 @@ fn validate_issuer(field: &str, d: &IssuerDoc) -> Result<Issuer, ConfigError> {
         id: d.id.clone(),
         rules,
     })
+}
+
+/// A Cognito user pool issuer URL in either format (Amazon Cognito Developer Guide,
+/// "Verifying a JSON Web Token"): `https://cognito-idp.<region>.amazonaws.com/<region>_<id>`
+/// or `https://issuer-cognito-idp.<region>.amazonaws.com/<region>_<id>`.
+fn is_cognito_issuer(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://cognito-idp.")
+        .or_else(|| url.strip_prefix("https://issuer-cognito-idp."))
+    else {
+        return false;
+    };
+    let Some((region, pool)) = rest.split_once(".amazonaws.com/") else {
+        return false;
+    };
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && pool
+            .strip_prefix(region)
+            .and_then(|p| p.strip_prefix('_'))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// `routes[N].issuers`: the issuers a token route trusts (default `[cognito]` when present);

@@ -408,7 +408,7 @@ fn zip_dir(dir: &Path, zip_path: &Path) -> Result<u64, CliError> {
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(9))
+        .compression_level(Some(24))
         .last_modified_time(zip::DateTime::default());
     for rel in &files {
         let executable = rel.file_name().is_some_and(|n| n == "bootstrap");
