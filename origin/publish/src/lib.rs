@@ -49,6 +49,7 @@ pub mod names;
 pub mod plan;
 pub mod progress;
 pub mod publisher;
+pub mod resume;
 mod releases;
 mod report;
 pub mod scan;
