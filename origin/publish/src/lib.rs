@@ -43,15 +43,16 @@
 )]
 
 pub mod error;
+pub mod ledger;
 pub mod manifest;
 pub mod minisign;
 pub mod names;
 pub mod plan;
 pub mod progress;
 pub mod publisher;
-pub mod resume;
 mod releases;
 mod report;
+pub mod resume;
 pub mod scan;
 pub mod settings;
 pub mod store;

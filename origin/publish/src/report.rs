@@ -90,6 +90,14 @@ pub struct PublishReport {
     pub uploaded_bytes: u64,
     /// Files already present with the same SHA-256.
     pub skipped_files: usize,
+    /// Parts of the uploaded files reused from pending multipart uploads of an interrupted
+    /// earlier run (not sent again; see [`crate::resume`]).
+    pub resumed_parts: u64,
+    /// Their bytes (counted in `uploaded_bytes` too: they are part of the uploaded files).
+    pub resumed_bytes: u64,
+    /// Pending multipart uploads under the release aborted because this run could not resume
+    /// them (other content, another part layout, or not recorded on this machine).
+    pub aborted_uploads: u64,
     /// Objects deleted from the release prefix (not part of the release).
     pub deleted: Vec<String>,
     /// The manifest key written (`None` when the release was already complete).
@@ -153,6 +161,19 @@ impl PublishReport {
             human_bytes(self.uploaded_bytes),
             self.skipped_files
         ));
+        if self.resumed_parts > 0 {
+            out.push_str(&format!(
+                "  resumed {} part(s) ({}) of interrupted multipart uploads: not sent again\n",
+                self.resumed_parts,
+                human_bytes(self.resumed_bytes)
+            ));
+        }
+        if self.aborted_uploads > 0 {
+            out.push_str(&format!(
+                "  aborted {} stale multipart upload(s)\n",
+                self.aborted_uploads
+            ));
+        }
         if !self.deleted.is_empty() {
             out.push_str(&format!(
                 "  deleted {} stale object(s)\n",

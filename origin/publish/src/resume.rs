@@ -249,7 +249,10 @@ pub fn decide(
         ("part size", recorded.part_size == local.part_size),
         ("number of parts", recorded.parts == local.parts),
         ("Content-Type", recorded.content_type == local.content_type),
-        ("Cache-Control", recorded.cache_control == local.cache_control),
+        (
+            "Cache-Control",
+            recorded.cache_control == local.cache_control,
+        ),
         (
             "part layout",
             ranges.len() == local.parts && digests.len() == local.parts,
@@ -490,7 +493,10 @@ mod tests {
         // ETags compare without their quotes and case.
         let mut two = listed(2, PART, 2);
         two.e_tag = Some("ETAG-2-2".into());
-        assert_eq!(numbers(&run(&l, &[listed(1, PART, 1), two]).unwrap()), [1, 2]);
+        assert_eq!(
+            numbers(&run(&l, &[listed(1, PART, 1), two]).unwrap()),
+            [1, 2]
+        );
     }
 
     #[test]
