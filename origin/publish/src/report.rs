@@ -252,3 +252,58 @@ pub(crate) fn dry_run_lines(plan: &Plan) -> Vec<PlannedFileReport> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(resumed_parts: u64, resumed_bytes: u64, aborted_uploads: u64) -> PublishReport {
+        PublishReport {
+            bucket: "b".into(),
+            prefix: "releases/".into(),
+            version: "1.0.0".into(),
+            release_prefix: "releases/1.0.0/".into(),
+            state: ReleaseState::Incomplete,
+            dry_run: false,
+            files: 2,
+            bytes: 40 * 1024 * 1024 + 5,
+            uploaded_files: 2,
+            uploaded_bytes: 40 * 1024 * 1024 + 5,
+            skipped_files: 0,
+            resumed_parts,
+            resumed_bytes,
+            aborted_uploads,
+            deleted: Vec::new(),
+            manifest: Some("releases/1.0.0/manifest.json".into()),
+            signature: None,
+            release_invalidation: None,
+            channel: None,
+            warnings: Vec::new(),
+            seconds: 1.0,
+            plan: None,
+        }
+    }
+
+    #[test]
+    fn summary_says_what_was_resumed_and_aborted_ok() {
+        let text = report(3, 24 * 1024 * 1024, 1).to_text();
+        assert!(
+            text.contains("resumed 3 part(s) (24.0 MiB) of interrupted multipart uploads"),
+            "{text}"
+        );
+        assert!(
+            text.contains("aborted 1 stale multipart upload(s)"),
+            "{text}"
+        );
+        let json = serde_json::to_value(report(3, 24 * 1024 * 1024, 1)).unwrap();
+        assert_eq!(json["resumed_parts"], 3);
+        assert_eq!(json["resumed_bytes"], 24 * 1024 * 1024);
+        assert_eq!(json["aborted_uploads"], 1);
+        // Nothing resumed or aborted: no such lines.
+        let plain = report(0, 0, 0).to_text();
+        assert!(
+            !plain.contains("interrupted multipart") && !plain.contains("stale multipart"),
+            "{plain}"
+        );
+    }
+}
