@@ -2325,3 +2325,84 @@ fn s3s_lists_no_proof_so_the_rerun_uploads_afresh_ok() {
     assert!(stderr.contains("ListMultipartUploads"), "{stderr}");
     r.assert_complete(&contents);
 }
+
+/// Ctrl-C (SIGINT) part way through a multipart upload: the ledger holds the parts S3 accepted
+/// before the signal, and the rerun reuses exactly those and sends the others.
+#[test]
+fn ctrl_c_mid_upload_then_rerun_reuses_the_recorded_parts_ok() {
+    let r = Resumer::moto("resume-sigint");
+    let contents = resume_release(45);
+    let dir = release_tree("resume-sigint", &contents);
+    // Slow every part down a little (one dropped connection each, retried), so the signal
+    // lands while the upload is in flight.
+    r.proxy.set_rules(
+        (1..=5)
+            .map(|n| {
+                rule(
+                    S3Call::UploadPart,
+                    "/releases/1.0.0/big.bin",
+                    Some(n),
+                    Fault::DropBeforeForward,
+                    Some(1),
+                )
+            })
+            .collect(),
+    );
+    let dir_s = dir_arg(&dir);
+    let mut cmd = r.via.edgegate(&[
+        "publish",
+        &dir_s,
+        "--release",
+        "1.0.0",
+        "--bucket",
+        &r.bucket,
+        "--concurrency",
+        "1",
+        "--output",
+        "json",
+    ]);
+    cmd.env("EDGEGATE_STATE_DIR", r.state.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("start edgegate");
+    let part_lines = |r: &Resumer| -> usize {
+        std::fs::read_dir(r.state.path())
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| std::fs::read_to_string(e.path()).ok())
+            .map(|t| t.lines().filter(|l| l.starts_with("{\"part\"")).count())
+            .unwrap_or(0)
+    };
+    let started = Instant::now();
+    while part_lines(&r) < 2 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "edgegate ended before the signal"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no part recorded"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(!exit.success(), "interrupted");
+    let recorded = part_lines(&r);
+    assert!((2..5).contains(&recorded), "{recorded} part(s) recorded");
+    r.proxy.set_rules(Vec::new());
+
+    let from = r.proxy.seen().len();
+    let out = r.publish(&dir, "3");
+    let report = ok_json(&out);
+    assert_eq!(report["resumed_parts"], recorded, "{report}");
+    assert_eq!(report["resumed_bytes"], recorded * 8 * MIB, "{report}");
+    assert_eq!(r.part_numbers(from, false).len(), 5 - recorded);
+    assert!(r.big_calls(from, S3Call::CreateMultipartUpload).is_empty());
+    r.assert_complete(&contents);
+}
