@@ -79,6 +79,7 @@ struct Shared {
     rules: Mutex<Vec<(Rule, u32)>>,
     seen: Mutex<Vec<Seen>>,
     stop: AtomicBool,
+    fix_list_parts_root: AtomicBool,
 }
 
 /// A running proxy; stops accepting when dropped.
@@ -97,6 +98,7 @@ impl FaultProxy {
             rules: Mutex::new(rules.into_iter().map(|r| (r, 0)).collect()),
             seen: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            fix_list_parts_root: AtomicBool::new(false),
         });
         let upstream = upstream.to_string();
         let accept_shared = Arc::clone(&shared);
@@ -125,6 +127,16 @@ impl FaultProxy {
     /// Replaces the rules (their counters start again).
     pub fn set_rules(&self, rules: Vec<Rule>) {
         *lock(&self.shared.rules) = rules.into_iter().map(|r| (r, 0)).collect();
+    }
+
+    /// Renames the root element of ListParts answers from `ListPartsResponse` to the
+    /// `ListPartsResult` of the S3 API Reference. moto 5.2.5 answers ListParts with the former,
+    /// which the AWS SDK for Rust refuses to parse; nothing else of the answer (parts, sizes,
+    /// ETags) is touched.
+    pub fn fix_list_parts_root(&self) {
+        self.shared
+            .fix_list_parts_root
+            .store(true, Ordering::SeqCst);
     }
 
     /// Every request seen so far, in arrival order.
@@ -311,8 +323,14 @@ fn serve(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
                 let _ = std::io::copy(&mut reader, &mut up_writer);
                 let _ = up_writer.shutdown(Shutdown::Write);
             });
+            let list_parts = head.method == "GET" && head.query_has("uploadId");
             if fault == Some(Fault::DropAnswer) {
                 std::io::copy(&mut up, &mut std::io::sink())?;
+                client.shutdown(Shutdown::Both)?;
+            } else if list_parts && shared.fix_list_parts_root.load(Ordering::SeqCst) {
+                let mut answer = Vec::new();
+                up.read_to_end(&mut answer)?;
+                client.write_all(&rename_list_parts_root(&answer))?;
                 client.shutdown(Shutdown::Both)?;
             } else {
                 std::io::copy(&mut up, &mut client)?;
@@ -322,4 +340,39 @@ fn serve(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
             Ok(())
         }
     }
+}
+
+/// See [`FaultProxy::fix_list_parts_root`]: the answer with its root element renamed and its
+/// `Content-Length` adjusted (unchanged when it is chunked or not that shape).
+fn rename_list_parts_root(answer: &[u8]) -> Vec<u8> {
+    let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return answer.to_vec();
+    };
+    let (head, body) = (&answer[..split], &answer[split + 4..]);
+    let head = String::from_utf8_lossy(head);
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return answer.to_vec();
+    }
+    let body = String::from_utf8_lossy(body)
+        .replace("<ListPartsResponse", "<ListPartsResult")
+        .replace("</ListPartsResponse>", "</ListPartsResult>");
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        let is_length = line
+            .split(':')
+            .next()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case("content-length"));
+        if is_length {
+            out.push_str(&format!("Content-Length: {}", body.len()));
+        } else {
+            out.push_str(line);
+        }
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    out.into_bytes()
 }

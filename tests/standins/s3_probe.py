@@ -15,6 +15,11 @@ ops:
   put {bucket, key, body, checksum_sha256?, content_md5?}   (body: text)
   multipart_part_checksum {bucket, key, body, part_checksum_sha256}
                                              -> {"upload_part": ok|error, "complete": ok|error}
+  uploads {bucket, prefix}                   -> {"uploads": [{"key", "upload_id"}]} (pending multipart)
+  create_pending {bucket, key, size}         -> {"upload_id"}: a multipart upload (SHA256) left
+                                                pending with part 1 of `size` bytes b"x"
+  overwrite_part {bucket, key, upload_id, part_number, size}
+                                             -> {"etag"}: uploads `size` bytes b"z" as that part
   create_distribution {}                     -> {"id"}
   invalidations {distribution_id}            -> {"items": [{"id", "status", "paths"}]}
   create_secret {name, value}                -> {"arn"}
@@ -133,6 +138,40 @@ def run(req, op):
         except ClientError as e:
             out["complete"] = error(e)
         return out
+    if name == "uploads":
+        s3 = client(req, "s3")
+        r = s3.list_multipart_uploads(Bucket=op["bucket"], Prefix=op.get("prefix", ""))
+        return {
+            "uploads": [
+                {"key": u["Key"], "upload_id": u["UploadId"]} for u in r.get("Uploads", [])
+            ]
+        }
+    if name == "create_pending":
+        s3 = client(req, "s3")
+        up = s3.create_multipart_upload(
+            Bucket=op["bucket"], Key=op["key"], ChecksumAlgorithm="SHA256"
+        )
+        body = b"x" * op["size"]
+        s3.upload_part(
+            Bucket=op["bucket"],
+            Key=op["key"],
+            UploadId=up["UploadId"],
+            PartNumber=1,
+            Body=body,
+            ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode(),
+        )
+        return {"upload_id": up["UploadId"]}
+    if name == "overwrite_part":
+        body = b"z" * op["size"]
+        r = client(req, "s3").upload_part(
+            Bucket=op["bucket"],
+            Key=op["key"],
+            UploadId=op["upload_id"],
+            PartNumber=op["part_number"],
+            Body=body,
+            ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode(),
+        )
+        return {"etag": r["ETag"]}
     if name == "create_distribution":
         cf = client(req, "cloudfront")
         ref = op.get("reference", "edgegate-test")

@@ -169,6 +169,12 @@ impl Server {
         let mut cmd = edgegate();
         cmd.args(args).args(["--endpoint-url", &self.endpoint]);
         aws_env(&mut cmd, &self.access_key, &self.secret_key);
+        // The upload ledger (resume of multipart uploads) of this test process, never the
+        // user's ~/.local/state; a test that looks at it sets its own.
+        cmd.env(
+            "EDGEGATE_STATE_DIR",
+            std::env::temp_dir().join(format!("edgegate-e2e-state-{}", std::process::id())),
+        );
         cmd
     }
 
@@ -1936,4 +1942,467 @@ fn persistent_s3_error_fails_in_one_line_with_no_manifest_then_rerun_completes()
         f.channel_version(&bucket, "stable").as_deref(),
         Some("1.1.0")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resume of interrupted multipart uploads (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+/// moto or s3s-fs behind the fault proxy, with a ledger folder of the test's own.
+struct Resumer {
+    proxy: FaultProxy,
+    direct: Server,
+    via: Server,
+    state: TempDir,
+    bucket: String,
+    _own: Option<(OwnS3s, TempDir)>,
+}
+
+const BIG: &str = "big.bin";
+/// 40 MiB: 5 parts of 8 MiB.
+const BIG_SIZE: usize = 40 * MIB;
+
+impl Resumer {
+    fn moto(tag: &str) -> Resumer {
+        let direct = moto();
+        let upstream = direct.endpoint.trim_start_matches("http://").to_string();
+        let r = Resumer::start(tag, direct, &upstream, None);
+        r.proxy.fix_list_parts_root();
+        r
+    }
+
+    fn s3s(tag: &str) -> Resumer {
+        let shared = s3s();
+        let data = TempDir::new(tag);
+        let server = OwnS3s::start(data.path(), None, &shared.access_key, &shared.secret_key);
+        let direct = Server {
+            endpoint: server.endpoint.clone(),
+            data: Some(data.path().to_path_buf()),
+            ..shared
+        };
+        let upstream = format!("127.0.0.1:{}", server.port);
+        Resumer::start(tag, direct, &upstream, Some((server, data)))
+    }
+
+    fn start(tag: &str, direct: Server, upstream: &str, own: Option<(OwnS3s, TempDir)>) -> Self {
+        let proxy = FaultProxy::start(upstream, Vec::new());
+        let via = Server {
+            endpoint: proxy.endpoint(),
+            ..direct.clone()
+        };
+        let bucket = direct.bucket(tag);
+        Resumer {
+            proxy,
+            direct,
+            via,
+            state: TempDir::new(&format!("{tag}-state")),
+            bucket,
+            _own: own,
+        }
+    }
+
+    fn publish(&self, dir: &TempDir, attempts: &str) -> Output {
+        let dir_s = dir_arg(dir);
+        let mut cmd = self.via.edgegate(&[
+            "publish",
+            &dir_s,
+            "--release",
+            "1.0.0",
+            "--bucket",
+            &self.bucket,
+            // One request at a time: big.bin (largest first) goes part by part, in order.
+            "--concurrency",
+            "1",
+            "--output",
+            "json",
+        ]);
+        cmd.env("EDGEGATE_STATE_DIR", self.state.path())
+            .env("AWS_MAX_ATTEMPTS", attempts);
+        let out = cmd.output().expect("run edgegate");
+        eprintln!("edgegate stderr:\n{}", text(&out.stderr));
+        out
+    }
+
+    /// The requests seen from index `from` on, for big.bin, of `call`.
+    fn big_calls(&self, from: usize, call: S3Call) -> Vec<Seen> {
+        self.proxy.seen()[from..]
+            .iter()
+            .filter(|s| s.call == call && s.target.contains("/releases/1.0.0/big.bin"))
+            .cloned()
+            .collect()
+    }
+
+    fn part_numbers(&self, from: usize, delivered_only: bool) -> Vec<u32> {
+        let mut n: Vec<u32> = self
+            .big_calls(from, S3Call::UploadPart)
+            .iter()
+            .filter(|s| !delivered_only || s.fault.is_none())
+            .filter_map(|s| {
+                s.target
+                    .split(['?', '&'])
+                    .find_map(|kv| kv.strip_prefix("partNumber="))
+                    .and_then(|v| v.parse().ok())
+            })
+            .collect();
+        n.sort_unstable();
+        n.dedup();
+        n
+    }
+
+    fn pending(&self) -> Vec<Value> {
+        let r = self
+            .direct
+            .probe1(json!({"op": "uploads", "bucket": self.bucket, "prefix": "releases/1.0.0/"}));
+        r["uploads"]
+            .as_array()
+            .unwrap_or_else(|| panic!("uploads: {r}"))
+            .clone()
+    }
+
+    fn ledger_files(&self) -> usize {
+        std::fs::read_dir(self.state.path())
+            .map(|d| d.filter_map(Result::ok).count())
+            .unwrap_or(0)
+    }
+
+    /// Run 1: part 4 of big.bin never reaches the server (connections dropped: a network
+    /// failure), so the publish stops with some of the other parts uploaded, which it keeps
+    /// for a rerun. Returns the part numbers that reached the server.
+    fn interrupt(&self, dir: &TempDir) -> Vec<u32> {
+        self.proxy.set_rules(vec![rule(
+            S3Call::UploadPart,
+            "/releases/1.0.0/big.bin",
+            Some(4),
+            Fault::DropBeforeForward,
+            None,
+        )]);
+        let out = self.publish(dir, "2");
+        let line = failure_line(&out);
+        assert!(line.contains("part 4"), "{line}");
+        let delivered = self.part_numbers(0, true);
+        assert!(
+            !delivered.is_empty() && !delivered.contains(&4),
+            "{delivered:?}"
+        );
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "kept the multipart upload of \"big.bin\" ({} of 5 part(s) uploaded)",
+                delivered.len()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(self.big_calls(0, S3Call::CreateMultipartUpload).len(), 1);
+        assert!(
+            self.big_calls(0, S3Call::AbortMultipartUpload).is_empty(),
+            "an interrupted upload is kept, not aborted"
+        );
+        assert_eq!(self.ledger_files(), 1, "the upload is recorded");
+        assert!(self
+            .direct
+            .get(&self.bucket, "releases/1.0.0/manifest.json")
+            .get("error_code")
+            .is_some());
+        self.proxy.set_rules(Vec::new());
+        delivered
+    }
+
+    /// The release is complete and right: big.bin's stored bytes (GET through boto3, and on
+    /// disk for s3s-fs) and metadata have the local SHA-256, the manifest agrees, no upload is
+    /// left pending and the ledger is empty.
+    fn assert_complete(&self, contents: &[(String, Vec<u8>)]) {
+        let manifest = self
+            .direct
+            .get_json(&self.bucket, "releases/1.0.0/manifest.json");
+        let entries = manifest["files"].as_array().unwrap();
+        assert_eq!(entries.len(), contents.len(), "{manifest}");
+        for (path, content) in contents {
+            let key = format!("releases/1.0.0/{path}");
+            let want = sha256_hex(content);
+            let got = self.direct.get(&self.bucket, &key);
+            assert_eq!(got["sha256"], want, "{key} GET");
+            assert_eq!(got["size"], content.len(), "{key} size");
+            assert_eq!(
+                self.direct.head(&self.bucket, &key)["metadata"]["sha256"],
+                want,
+                "{key} metadata"
+            );
+            if let Some(data) = &self.direct.data {
+                let stored = std::fs::read(data.join(&self.bucket).join(&key)).unwrap();
+                assert_eq!(sha256_hex(&stored), want, "{key} on disk");
+            }
+            let entry = entries.iter().find(|e| e["path"] == path.as_str()).unwrap();
+            assert_eq!(entry["sha256"], want, "{key} manifest");
+        }
+        if self.direct.data.is_none() {
+            assert_eq!(
+                self.pending(),
+                Vec::<Value>::new(),
+                "no upload left pending"
+            );
+        }
+        assert_eq!(
+            self.ledger_files(),
+            0,
+            "the ledger is removed once complete"
+        );
+    }
+}
+
+fn resume_release(seed: u64) -> Vec<(String, Vec<u8>)> {
+    vec![
+        (BIG.into(), noise(seed, BIG_SIZE)),
+        ("a.txt".into(), b"alpha".to_vec()),
+    ]
+}
+
+/// No secret, signature or upload id in what edgegate printed.
+fn assert_no_secrets(out: &Output, server: &Server, upload_ids: &[String]) {
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains(&server.secret_key), "secret key printed");
+    for forbidden in ["Signature=", "X-Amz-Signature", "Credential="] {
+        assert!(!all.contains(forbidden), "{forbidden} printed:\n{all}");
+    }
+    for id in upload_ids {
+        assert!(!all.contains(id.as_str()), "upload id printed:\n{all}");
+    }
+}
+
+/// A network failure interrupts a 5-part upload after 3 parts; the rerun reuses those 3 (only
+/// parts 4 and 5 are sent, no new upload is created), aborts a stale pending upload of the same
+/// key that another publish left, and the object is byte-for-byte right.
+#[test]
+fn interrupted_multipart_upload_resumes_its_parts_on_rerun_ok() {
+    let r = Resumer::moto("resume");
+    let contents = resume_release(41);
+    let dir = release_tree("resume", &contents);
+    let delivered = r.interrupt(&dir);
+    let rest: Vec<u32> = (1..=5).filter(|n| !delivered.contains(n)).collect();
+
+    // Another publish (not recorded here) left an upload of the same key pending.
+    let foreign = r
+        .direct
+        .probe1(json!({"op": "create_pending", "bucket": r.bucket,
+        "key": "releases/1.0.0/big.bin", "size": 8 * MIB}));
+    let foreign_id = foreign["upload_id"].as_str().unwrap().to_string();
+    let pending: Vec<String> = r
+        .pending()
+        .iter()
+        .map(|u| u["upload_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(pending.len(), 2, "ours and the foreign one: {pending:?}");
+
+    let from = r.proxy.seen().len();
+    let out = r.publish(&dir, "3");
+    let report = ok_json(&out);
+    assert_eq!(report["resumed_parts"], delivered.len(), "{report}");
+    assert_eq!(
+        report["resumed_bytes"],
+        delivered.len() * 8 * MIB,
+        "{report}"
+    );
+    assert_eq!(report["aborted_uploads"], 1, "{report}");
+    assert_eq!(
+        r.part_numbers(from, false),
+        rest,
+        "only the missing parts are sent"
+    );
+    assert!(
+        r.big_calls(from, S3Call::CreateMultipartUpload).is_empty(),
+        "the upload is resumed, not created again"
+    );
+    let aborted = r.big_calls(from, S3Call::AbortMultipartUpload);
+    assert_eq!(aborted.len(), 1, "{aborted:?}");
+    assert!(
+        aborted[0].target.contains(&foreign_id),
+        "the foreign upload is aborted"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "resuming \"big.bin\": {} of 5 part(s) ({}.0 MiB) already uploaded",
+            delivered.len(),
+            delivered.len() * 8
+        )),
+        "{stderr}"
+    );
+    assert_no_secrets(&out, &r.via, &pending);
+    r.assert_complete(&contents);
+}
+
+/// After the interruption the file changes (same size, other bytes): the recorded upload was
+/// created for other content, so nothing of it is reused; it is aborted and the file uploaded
+/// afresh (a new upload, all 5 parts).
+#[test]
+fn pending_upload_of_other_content_is_aborted_and_nothing_is_reused_ok() {
+    let r = Resumer::moto("resume-changed");
+    let mut contents = resume_release(42);
+    let dir = release_tree("resume-changed", &contents);
+    r.interrupt(&dir);
+    let old_ids: Vec<String> = r
+        .pending()
+        .iter()
+        .map(|u| u["upload_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(old_ids.len(), 1);
+
+    let changed = noise(4242, BIG_SIZE);
+    std::fs::write(dir.path().join(BIG), &changed).unwrap();
+    contents[0].1 = changed;
+    let from = r.proxy.seen().len();
+    let out = r.publish(&dir, "3");
+    let report = ok_json(&out);
+    assert_eq!(report["resumed_parts"], 0, "{report}");
+    assert_eq!(report["resumed_bytes"], 0, "{report}");
+    assert_eq!(report["aborted_uploads"], 1, "{report}");
+    assert_eq!(r.part_numbers(from, false), [1, 2, 3, 4, 5]);
+    assert_eq!(r.big_calls(from, S3Call::CreateMultipartUpload).len(), 1);
+    let aborted = r.big_calls(from, S3Call::AbortMultipartUpload);
+    assert_eq!(aborted.len(), 1);
+    assert!(aborted[0].target.contains(&old_ids[0]));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("not resuming the pending upload of \"big.bin\": it was created for another content (SHA-256)"),
+        "{stderr}"
+    );
+    assert_no_secrets(&out, &r.via, &old_ids);
+    r.assert_complete(&contents);
+}
+
+/// After the interruption a part of the pending upload is overwritten in the bucket with other
+/// bytes of the same size (the local file is unchanged): its ETag no longer matches the one
+/// recorded, so the upload is not trusted, nothing is reused, and the object is still right.
+#[test]
+fn pending_upload_whose_part_bytes_differ_is_not_reused_ok() {
+    let r = Resumer::moto("resume-tampered");
+    let contents = resume_release(43);
+    let dir = release_tree("resume-tampered", &contents);
+    r.interrupt(&dir);
+    let pending = r.pending();
+    assert_eq!(pending.len(), 1);
+    let id = pending[0]["upload_id"].as_str().unwrap().to_string();
+    let over = r
+        .direct
+        .probe1(json!({"op": "overwrite_part", "bucket": r.bucket,
+        "key": "releases/1.0.0/big.bin", "upload_id": id, "part_number": 2, "size": 8 * MIB}));
+    assert!(over["etag"].is_string(), "{over}");
+
+    let from = r.proxy.seen().len();
+    let out = r.publish(&dir, "3");
+    let report = ok_json(&out);
+    assert_eq!(report["resumed_parts"], 0, "{report}");
+    assert_eq!(report["aborted_uploads"], 1, "{report}");
+    assert_eq!(r.part_numbers(from, false), [1, 2, 3, 4, 5]);
+    assert_eq!(r.big_calls(from, S3Call::CreateMultipartUpload).len(), 1);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("part 2 was replaced since it was uploaded (ETag differs)"),
+        "{stderr}"
+    );
+    r.assert_complete(&contents);
+}
+
+/// s3s-fs (SigV4 checked on every call, ListParts and AbortMultipartUpload included) lists
+/// parts without ETags or checksums and has no ListMultipartUploads: no part can be proven, so
+/// the rerun aborts the recorded upload and sends every part again, and the result is right.
+#[test]
+fn s3s_lists_no_proof_so_the_rerun_uploads_afresh_ok() {
+    let r = Resumer::s3s("resume-s3s");
+    let contents = resume_release(44);
+    let dir = release_tree("resume-s3s", &contents);
+    r.interrupt(&dir);
+    let from = r.proxy.seen().len();
+    let out = r.publish(&dir, "3");
+    let report = ok_json(&out);
+    assert_eq!(report["resumed_parts"], 0, "{report}");
+    assert_eq!(r.part_numbers(from, false), [1, 2, 3, 4, 5]);
+    assert_eq!(r.big_calls(from, S3Call::CreateMultipartUpload).len(), 1);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no part of it is proven to hold this file's bytes"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ListMultipartUploads"), "{stderr}");
+    r.assert_complete(&contents);
+}
+
+/// Ctrl-C (SIGINT) part way through a multipart upload: the ledger holds the parts S3 accepted
+/// before the signal, and the rerun reuses exactly those and sends the others.
+#[test]
+fn ctrl_c_mid_upload_then_rerun_reuses_the_recorded_parts_ok() {
+    let r = Resumer::moto("resume-sigint");
+    let contents = resume_release(45);
+    let dir = release_tree("resume-sigint", &contents);
+    // Slow every part down a little (one dropped connection each, retried), so the signal
+    // lands while the upload is in flight.
+    r.proxy.set_rules(
+        (1..=5)
+            .map(|n| {
+                rule(
+                    S3Call::UploadPart,
+                    "/releases/1.0.0/big.bin",
+                    Some(n),
+                    Fault::DropBeforeForward,
+                    Some(1),
+                )
+            })
+            .collect(),
+    );
+    let dir_s = dir_arg(&dir);
+    let mut cmd = r.via.edgegate(&[
+        "publish",
+        &dir_s,
+        "--release",
+        "1.0.0",
+        "--bucket",
+        &r.bucket,
+        "--concurrency",
+        "1",
+        "--output",
+        "json",
+    ]);
+    cmd.env("EDGEGATE_STATE_DIR", r.state.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("start edgegate");
+    let part_lines = |r: &Resumer| -> usize {
+        std::fs::read_dir(r.state.path())
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| std::fs::read_to_string(e.path()).ok())
+            .map(|t| t.lines().filter(|l| l.starts_with("{\"part\"")).count())
+            .unwrap_or(0)
+    };
+    let started = Instant::now();
+    while part_lines(&r) < 2 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "edgegate ended before the signal"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no part recorded"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(!exit.success(), "interrupted");
+    let recorded = part_lines(&r);
+    assert!((2..5).contains(&recorded), "{recorded} part(s) recorded");
+    r.proxy.set_rules(Vec::new());
+
+    let from = r.proxy.seen().len();
+    let out = r.publish(&dir, "3");
+    let report = ok_json(&out);
+    assert_eq!(report["resumed_parts"], recorded, "{report}");
+    assert_eq!(report["resumed_bytes"], recorded * 8 * MIB, "{report}");
+    assert_eq!(r.part_numbers(from, false).len(), 5 - recorded);
+    assert!(r.big_calls(from, S3Call::CreateMultipartUpload).is_empty());
+    r.assert_complete(&contents);
 }

@@ -80,6 +80,10 @@ pub struct PublishArgs {
     /// Also append the audit lines (publish, force_replace, channel_move) to this file.
     #[arg(long, env = "EDGEGATE_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+    /// Where multipart uploads in progress are recorded, so that a rerun after an interruption
+    /// resumes them (default: $XDG_STATE_HOME/edgegate/uploads, else ~/.local/state/edgegate/uploads).
+    #[arg(long, env = "EDGEGATE_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// `edgegate channel ...`.
@@ -221,6 +225,9 @@ pub async fn publish(args: PublishArgs, now: u64) -> Result<(), CliError> {
         dry_run: args.dry_run,
         force: args.force,
         sign_key,
+        state_dir: args
+            .state_dir
+            .or_else(edgegate_publish::ledger::default_dir),
     };
     let report = publisher::publish(options, Progress::auto(), now).await?;
     match args.output {

@@ -6,6 +6,7 @@
 //! module; both are re-exported here, so their items keep their `publisher::` paths.
 
 use crate::error::Error;
+use crate::ledger::LedgerDir;
 use crate::manifest::{self, ChannelPointer, Manifest};
 use crate::minisign::SecretKey;
 use crate::plan::{
@@ -14,9 +15,9 @@ use crate::plan::{
 };
 use crate::progress::Progress;
 use crate::settings::{ChannelName, GitCommit, Target, Version};
-use crate::store::{self, S3};
+use crate::store::{self, UploadContext, Uploaded, S3};
 use edgegate_aws::{Aws, AwsOptions};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -60,6 +61,9 @@ pub struct PublishOptions {
     pub force: bool,
     /// `--sign-key`: sign the manifest (minisign format) and write the signature beside it.
     pub sign_key: Option<Arc<SecretKey>>,
+    /// `--state-dir`: where multipart uploads are recorded so that a rerun resumes them
+    /// ([`crate::resume`]); `None`: nothing is recorded, nothing resumed.
+    pub state_dir: Option<PathBuf>,
 }
 
 fn caller_reference() -> String {
@@ -231,16 +235,76 @@ async fn remote_state(
     Ok(RemoteState { manifest, objects })
 }
 
+/// Aborts the pending multipart uploads under the release prefix that this run will not resume:
+/// every one except, for a file this run uploads in parts, the upload its ledger records (which
+/// [`store`] then resumes or aborts). A ledger of a file that is no longer uploaded in parts is
+/// removed and its upload aborted. Listing failures (no `s3:ListBucketMultipartUploads`, a
+/// server without the call) are a warning: the bucket lifecycle rule removes what is left.
+async fn abort_stale_uploads(
+    s3: &S3,
+    plan: &Plan,
+    ledger: Option<&LedgerDir>,
+    progress: &Progress,
+) -> u64 {
+    let mut aborted = 0;
+    let mut keep: BTreeSet<(String, String)> = BTreeSet::new();
+    for f in &plan.files {
+        let Some(record) = ledger.and_then(|l| l.read(s3.bucket(), &f.key)) else {
+            continue;
+        };
+        let in_parts = matches!(f.transfer, plan::Transfer::Multipart { .. });
+        if f.action != FileAction::Skip && in_parts {
+            keep.insert((f.key.clone(), record.header.upload_id));
+        } else {
+            if s3
+                .abort_noted(&f.key, &record.header.upload_id, progress)
+                .await
+            {
+                aborted += 1;
+            }
+            if let Some(l) = ledger {
+                l.remove(s3.bucket(), &f.key);
+            }
+        }
+    }
+    match s3.pending_uploads(&plan.release_prefix).await {
+        Ok(pending) => {
+            for p in pending {
+                if keep.contains(&(p.key.clone(), p.upload_id.clone())) {
+                    continue;
+                }
+                progress.note(&format!(
+                    "  aborting a pending multipart upload of {} that this run does not resume (an earlier or another publish started it)",
+                    crate::error::escape(&p.key)
+                ));
+                if s3.abort_noted(&p.key, &p.upload_id, progress).await {
+                    aborted += 1;
+                }
+            }
+        }
+        Err(e) => progress.note(&format!(
+            "warning: {e}; stale multipart uploads under {} are left to the bucket's AbortIncompleteMultipartUpload lifecycle rule",
+            plan.release_prefix
+        )),
+    }
+    aborted
+}
+
 /// Uploads every non-skipped file, `concurrency` requests in flight. On the first failure no
 /// new request starts, the ones in flight finish or fail, and that first failure is returned.
 async fn upload_all(
     s3: &Arc<S3>,
     plan: &Plan,
     concurrency: usize,
+    ledger: Option<Arc<LedgerDir>>,
     progress: &Arc<Progress>,
-) -> Result<(), Error> {
-    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let cancel = Arc::new(AtomicBool::new(false));
+) -> Result<Uploaded, Error> {
+    let ctx = UploadContext {
+        permits: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+        cancel: Arc::new(AtomicBool::new(false)),
+        progress: Arc::clone(progress),
+        ledger,
+    };
     let mut queue = plan
         .uploads()
         .map(|f| Arc::new(f.clone()))
@@ -248,13 +312,12 @@ async fn upload_all(
         .into_iter();
     let mut tasks = tokio::task::JoinSet::new();
     let mut first_error: Option<Error> = None;
+    let mut total = Uploaded::default();
     loop {
         while first_error.is_none() && tasks.len() < concurrency {
             let Some(file) = queue.next() else { break };
             let s3 = Arc::clone(s3);
-            let permits = Arc::clone(&permits);
-            let cancel = Arc::clone(&cancel);
-            let progress = Arc::clone(progress);
+            let ctx = ctx.clone();
             tasks.spawn(async move {
                 let path = file.file.path.clone();
                 let size = file.file.size;
@@ -263,7 +326,8 @@ async fn upload_all(
                 } else {
                     "uploaded"
                 };
-                let result = S3::upload(s3, file, permits, cancel, Arc::clone(&progress)).await;
+                let progress = Arc::clone(&ctx.progress);
+                let result = S3::upload(s3, file, ctx).await;
                 if result.is_ok() {
                     progress.file(verb, &path, size);
                 }
@@ -273,18 +337,24 @@ async fn upload_all(
         let Some(joined) = tasks.join_next().await else {
             break;
         };
-        let result = joined.unwrap_or(Err(Error::Unreachable("upload task failed")));
-        if let Err(e) = result {
-            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-            match (&first_error, &e) {
-                (None, _) | (Some(Error::Cancelled), _) => first_error = Some(e),
-                _ => {}
+        match joined.unwrap_or(Err(Error::Unreachable("upload task failed"))) {
+            Ok(u) => {
+                total.resumed_parts += u.resumed_parts;
+                total.resumed_bytes = total.resumed_bytes.saturating_add(u.resumed_bytes);
+                total.aborted_uploads += u.aborted_uploads;
+            }
+            Err(e) => {
+                ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                match (&first_error, &e) {
+                    (None, _) | (Some(Error::Cancelled), _) => first_error = Some(e),
+                    _ => {}
+                }
             }
         }
     }
     match first_error {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(total),
     }
 }
 
@@ -356,6 +426,9 @@ pub async fn publish(
             .iter()
             .filter(|f| f.action == FileAction::Skip)
             .count(),
+        resumed_parts: 0,
+        resumed_bytes: 0,
+        aborted_uploads: 0,
         deleted: plan.deletes.clone(),
         manifest: None,
         signature: None,
@@ -384,9 +457,20 @@ pub async fn publish(
         plan.uploads().count() as u64,
         plan.upload_bytes(),
     );
-    let uploaded = upload_all(&s3, &plan, concurrency, &progress).await;
+    let ledger = options
+        .state_dir
+        .as_deref()
+        .map(|d| Arc::new(LedgerDir::new(d, options.aws.endpoint_url.as_deref())));
+    if plan.state != plan::ReleaseState::Identical {
+        report.aborted_uploads =
+            abort_stale_uploads(&s3, &plan, ledger.as_deref(), &progress).await;
+    }
+    let uploaded = upload_all(&s3, &plan, concurrency, ledger, &progress).await;
     progress.finish();
-    uploaded?;
+    let uploaded = uploaded?;
+    report.resumed_parts = uploaded.resumed_parts;
+    report.resumed_bytes = uploaded.resumed_bytes;
+    report.aborted_uploads += uploaded.aborted_uploads;
     for key in &plan.deletes {
         s3.delete(key).await?;
     }

@@ -90,6 +90,14 @@ pub struct PublishReport {
     pub uploaded_bytes: u64,
     /// Files already present with the same SHA-256.
     pub skipped_files: usize,
+    /// Parts of the uploaded files reused from pending multipart uploads of an interrupted
+    /// earlier run (not sent again; see [`crate::resume`]).
+    pub resumed_parts: u64,
+    /// Their bytes (counted in `uploaded_bytes` too: they are part of the uploaded files).
+    pub resumed_bytes: u64,
+    /// Pending multipart uploads under the release aborted because this run could not resume
+    /// them (other content, another part layout, or not recorded on this machine).
+    pub aborted_uploads: u64,
     /// Objects deleted from the release prefix (not part of the release).
     pub deleted: Vec<String>,
     /// The manifest key written (`None` when the release was already complete).
@@ -153,6 +161,19 @@ impl PublishReport {
             human_bytes(self.uploaded_bytes),
             self.skipped_files
         ));
+        if self.resumed_parts > 0 {
+            out.push_str(&format!(
+                "  resumed {} part(s) ({}) of interrupted multipart uploads: not sent again\n",
+                self.resumed_parts,
+                human_bytes(self.resumed_bytes)
+            ));
+        }
+        if self.aborted_uploads > 0 {
+            out.push_str(&format!(
+                "  aborted {} stale multipart upload(s)\n",
+                self.aborted_uploads
+            ));
+        }
         if !self.deleted.is_empty() {
             out.push_str(&format!(
                 "  deleted {} stale object(s)\n",
@@ -230,4 +251,59 @@ pub(crate) fn dry_run_lines(plan: &Plan) -> Vec<PlannedFileReport> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(resumed_parts: u64, resumed_bytes: u64, aborted_uploads: u64) -> PublishReport {
+        PublishReport {
+            bucket: "b".into(),
+            prefix: "releases/".into(),
+            version: "1.0.0".into(),
+            release_prefix: "releases/1.0.0/".into(),
+            state: ReleaseState::Incomplete,
+            dry_run: false,
+            files: 2,
+            bytes: 40 * 1024 * 1024 + 5,
+            uploaded_files: 2,
+            uploaded_bytes: 40 * 1024 * 1024 + 5,
+            skipped_files: 0,
+            resumed_parts,
+            resumed_bytes,
+            aborted_uploads,
+            deleted: Vec::new(),
+            manifest: Some("releases/1.0.0/manifest.json".into()),
+            signature: None,
+            release_invalidation: None,
+            channel: None,
+            warnings: Vec::new(),
+            seconds: 1.0,
+            plan: None,
+        }
+    }
+
+    #[test]
+    fn summary_says_what_was_resumed_and_aborted_ok() {
+        let text = report(3, 24 * 1024 * 1024, 1).to_text();
+        assert!(
+            text.contains("resumed 3 part(s) (24.0 MiB) of interrupted multipart uploads"),
+            "{text}"
+        );
+        assert!(
+            text.contains("aborted 1 stale multipart upload(s)"),
+            "{text}"
+        );
+        let json = serde_json::to_value(report(3, 24 * 1024 * 1024, 1)).unwrap();
+        assert_eq!(json["resumed_parts"], 3);
+        assert_eq!(json["resumed_bytes"], 24 * 1024 * 1024);
+        assert_eq!(json["aborted_uploads"], 1);
+        // Nothing resumed or aborted: no such lines.
+        let plain = report(0, 0, 0).to_text();
+        assert!(
+            !plain.contains("interrupted multipart") && !plain.contains("stale multipart"),
+            "{plain}"
+        );
+    }
 }

@@ -1,18 +1,25 @@
 //! The S3 and CloudFront calls the publisher makes, one function per call shape. Bodies are
 //! streamed from the file (a fixed read buffer per request), never read whole; the SDK can
 //! replay such a body on a retry because it reopens the file.
+//!
+//! A multipart upload resumes the pending upload its ledger records ([`crate::resume`],
+//! [`crate::ledger`]) when ListParts proves parts of it hold this file's bytes; an upload that
+//! fails is kept for the next run to resume when its ledger could be written (and aborted
+//! otherwise, or when it can no longer be used).
 
-use crate::error::Error;
+use crate::error::{escape, Error};
+use crate::ledger::{LedgerDir, LedgerWriter};
 use crate::plan::{
     part_ranges, PlannedFile, SmallObject, Transfer, RELEASE_CACHE_CONTROL, SHA256_METADATA,
 };
-use crate::progress::Progress;
+use crate::progress::{human_bytes, Progress};
+use crate::resume::{self, LedgerHeader, ListedPart, RecordedPart, ReusedPart, UploadIdentity};
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use sha2::Digest as _;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +64,61 @@ pub struct Head {
     pub size: u64,
     /// `x-amz-meta-sha256`, lower-cased.
     pub sha256: Option<String>,
+}
+
+/// What the uploads of one run share.
+#[derive(Clone, Debug)]
+pub struct UploadContext {
+    /// Bounds the requests in flight across all files.
+    pub permits: Arc<tokio::sync::Semaphore>,
+    /// Set on the first failure: no new request starts.
+    pub cancel: Arc<AtomicBool>,
+    /// Progress and notes.
+    pub progress: Arc<Progress>,
+    /// Where multipart uploads are recorded for a rerun to resume (`None`: no resume).
+    pub ledger: Option<Arc<LedgerDir>>,
+}
+
+/// What one upload did besides sending bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Uploaded {
+    /// Parts reused from a pending upload of an earlier run (not sent again).
+    pub resumed_parts: u64,
+    /// Their bytes.
+    pub resumed_bytes: u64,
+    /// Pending uploads of the key aborted because they could not be resumed.
+    pub aborted_uploads: u64,
+}
+
+/// A pending multipart upload as ListMultipartUploads lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingUpload {
+    /// Its key.
+    pub key: String,
+    /// Its upload id (never printed).
+    pub upload_id: String,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn is_no_such_upload<E>(e: &SdkError<E>) -> bool
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    e.as_service_error()
+        .is_some_and(|s| s.code() == Some("NoSuchUpload"))
+        || e.raw_response().is_some_and(|r| r.status().as_u16() == 404)
+}
+
+/// A 4xx answer: the server refused the request itself (retrying will not help).
+fn is_refusal<E>(e: &SdkError<E>) -> bool {
+    e.raw_response()
+        .is_some_and(|r| (400..500).contains(&r.status().as_u16()))
 }
 
 fn size_of(n: Option<i64>) -> u64 {
@@ -248,6 +310,140 @@ impl S3 {
         Ok(())
     }
 
+    /// Every pending multipart upload whose key starts with `prefix` (ListMultipartUploads,
+    /// every page).
+    ///
+    /// # Errors
+    /// The listing fails (no permission `s3:ListBucketMultipartUploads`, a server without the
+    /// call, unreachable).
+    pub async fn pending_uploads(&self, prefix: &str) -> Result<Vec<PendingUpload>, Error> {
+        let mut out = Vec::new();
+        let mut key_marker: Option<String> = None;
+        let mut id_marker: Option<String> = None;
+        loop {
+            let resp = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    sdk_error(&format!("S3 ListMultipartUploads {}", self.url(prefix)), &e)
+                })?;
+            out.extend(resp.uploads().iter().filter_map(|u| {
+                Some(PendingUpload {
+                    key: u.key()?.to_string(),
+                    upload_id: u.upload_id()?.to_string(),
+                })
+            }));
+            let next = (
+                resp.next_key_marker().map(str::to_string),
+                resp.next_upload_id_marker().map(str::to_string),
+            );
+            match next {
+                (Some(k), id) if resp.is_truncated().unwrap_or(false) => {
+                    key_marker = Some(k);
+                    id_marker = id;
+                }
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// The parts of a pending upload (ListParts, every page); `None` when the upload no longer
+    /// exists (completed, aborted, or removed by a lifecycle rule).
+    ///
+    /// # Errors
+    /// The listing fails otherwise.
+    pub async fn list_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<Vec<ListedPart>>, Error> {
+        let what = format!("S3 ListParts {}", self.url(key));
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let resp = match self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.take())
+                .send()
+                .await
+            {
+                Ok(r) => r,
+                Err(e) if is_no_such_upload(&e) => return Ok(None),
+                Err(e) => return Err(sdk_error(&what, &e)),
+            };
+            for p in resp.parts() {
+                let Some(number) = p.part_number() else {
+                    continue;
+                };
+                out.push(ListedPart {
+                    number,
+                    size: size_of(p.size()),
+                    e_tag: p.e_tag().map(str::to_string),
+                    sha256: p.checksum_sha256().map(str::to_string),
+                });
+            }
+            match resp.next_part_number_marker() {
+                Some(m) if resp.is_truncated().unwrap_or(false) => {
+                    // A marker that does not advance would loop forever.
+                    if marker.as_deref() == Some(m) {
+                        break;
+                    }
+                    marker = Some(m.to_string());
+                }
+                _ => break,
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// AbortMultipartUpload; an upload that no longer exists is fine.
+    ///
+    /// # Errors
+    /// The call fails otherwise (e.g. no permission `s3:AbortMultipartUpload`).
+    pub async fn abort(&self, key: &str, upload_id: &str) -> Result<(), Error> {
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_no_such_upload(&e) => Ok(()),
+            Err(e) => Err(sdk_error(
+                &format!("S3 AbortMultipartUpload {}", self.url(key)),
+                &e,
+            )),
+        }
+    }
+
+    /// [`S3::abort`], a failure only noted (the bucket lifecycle rule removes what is left).
+    /// Returns whether the upload is gone.
+    pub async fn abort_noted(&self, key: &str, upload_id: &str, progress: &Progress) -> bool {
+        match self.abort(key, upload_id).await {
+            Ok(()) => true,
+            Err(e) => {
+                progress.note(&format!(
+                    "warning: {e}; the bucket's AbortIncompleteMultipartUpload lifecycle rule removes it"
+                ));
+                false
+            }
+        }
+    }
+
     async fn body(file: &PlannedFile, offset: u64, length: u64) -> Result<ByteStream, Error> {
         ByteStream::read_from()
             .path(&file.file.source)
@@ -278,25 +474,26 @@ impl S3 {
         sdk_error(what, e)
     }
 
-    /// Uploads one file (single PUT or multipart, per its plan), `permits` bounding the
-    /// requests in flight across all files. Stops early once `cancel` is set.
+    /// Uploads one file (single PUT or multipart, per its plan), `ctx.permits` bounding the
+    /// requests in flight across all files. Stops early once `ctx.cancel` is set.
     ///
     /// # Errors
-    /// The first failed request; a multipart upload is aborted (best effort) on failure.
+    /// The first failed request. A failed multipart upload is kept for a rerun to resume when
+    /// its ledger was written, and aborted (best effort) otherwise.
     pub async fn upload(
         self: Arc<Self>,
         file: Arc<PlannedFile>,
-        permits: Arc<tokio::sync::Semaphore>,
-        cancel: Arc<AtomicBool>,
-        progress: Arc<Progress>,
-    ) -> Result<(), Error> {
+        ctx: UploadContext,
+    ) -> Result<Uploaded, Error> {
+        let mut uploaded = Uploaded::default();
         match file.transfer {
             Transfer::Single => {
-                let _permit = permits
+                let _permit = ctx
+                    .permits
                     .acquire()
                     .await
                     .map_err(|_| Error::Unreachable("semaphore closed"))?;
-                if cancel.load(Ordering::Relaxed) {
+                if ctx.cancel.load(Ordering::Relaxed) {
                     return Err(Error::Cancelled);
                 }
                 let what = format!("S3 PutObject {}", self.url(&file.key));
@@ -314,48 +511,12 @@ impl S3 {
                     .send()
                     .await
                     .map_err(|e| self.upload_error(&file, &what, &e))?;
-                progress.bytes(file.file.size);
+                ctx.progress.bytes(file.file.size);
             }
             Transfer::Multipart { part_size, .. } => {
-                let what = format!("S3 CreateMultipartUpload {}", self.url(&file.key));
-                let created = self
-                    .client
-                    .create_multipart_upload()
-                    .bucket(&self.bucket)
-                    .key(&file.key)
-                    .content_type(&file.content_type)
-                    .cache_control(RELEASE_CACHE_CONTROL)
-                    .metadata(SHA256_METADATA, file.file.sha256.hex())
-                    .checksum_algorithm(ChecksumAlgorithm::Sha256)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error(&what, &e))?;
-                let upload_id = created
-                    .upload_id()
-                    .ok_or_else(|| Error::Aws(format!("{what}: no UploadId in the answer")))?
-                    .to_string();
-                let result = Arc::clone(&self)
-                    .upload_parts(
-                        Arc::clone(&file),
-                        part_size,
-                        &upload_id,
-                        permits,
-                        Arc::clone(&cancel),
-                        progress,
-                    )
-                    .await;
-                if result.is_err() {
-                    // Best effort: the server may be the thing that failed.
-                    let _ = self
-                        .client
-                        .abort_multipart_upload()
-                        .bucket(&self.bucket)
-                        .key(&file.key)
-                        .upload_id(&upload_id)
-                        .send()
-                        .await;
-                }
-                result?;
+                uploaded = Arc::clone(&self)
+                    .multipart(Arc::clone(&file), part_size, &ctx)
+                    .await?;
             }
         }
         if !crate::scan::unchanged(&file.file) {
@@ -363,25 +524,223 @@ impl S3 {
                 path: file.file.path.clone(),
             });
         }
-        Ok(())
+        Ok(uploaded)
     }
 
-    async fn upload_parts(
+    /// The pending upload of `file` its ledger records, when it may be resumed; an upload that
+    /// may not is aborted (counted in `uploaded`) and its ledger removed.
+    async fn resumable(
+        &self,
+        file: &PlannedFile,
+        identity: &UploadIdentity,
+        ranges: &[(u64, u64)],
+        ctx: &UploadContext,
+        uploaded: &mut Uploaded,
+    ) -> Option<resume::Resumable> {
+        let ledger = ctx.ledger.as_ref()?;
+        let record = ledger.read(&self.bucket, &file.key)?;
+        let upload_id = record.header.upload_id.clone();
+        let name = escape(&file.file.path);
+        let listed = {
+            let _permit = ctx.permits.acquire().await.ok()?;
+            self.list_parts(&file.key, &upload_id).await
+        };
+        let why = match listed {
+            Ok(Some(listed)) => {
+                match resume::decide(identity, ranges, &file.file.part_sha256, &record, &listed) {
+                    Ok(r) if !r.reused.is_empty() => return Some(r),
+                    // Nothing to gain from it, and the server's state of it to depend on.
+                    Ok(_) => "no part of it is proven to hold this file's bytes".to_string(),
+                    Err(why) => why.to_string(),
+                }
+            }
+            Ok(None) => {
+                ctx.progress.note(&format!(
+                    "  the pending upload of {name} an earlier run recorded is gone (completed, aborted or expired): uploading it afresh"
+                ));
+                ledger.remove(&self.bucket, &file.key);
+                return None;
+            }
+            Err(e) => format!("its parts cannot be listed ({e})"),
+        };
+        ctx.progress.note(&format!(
+            "  not resuming the pending upload of {name}: {why}; aborting it and uploading afresh"
+        ));
+        if self.abort_noted(&file.key, &upload_id, &ctx.progress).await {
+            uploaded.aborted_uploads += 1;
+        }
+        ledger.remove(&self.bucket, &file.key);
+        None
+    }
+
+    /// A multipart upload: resumed from the ledger's pending upload when [`resume::decide`]
+    /// allows, created otherwise; only the missing parts are sent, and it is completed only
+    /// with every part of the file.
+    async fn multipart(
         self: Arc<Self>,
         file: Arc<PlannedFile>,
         part_size: u64,
-        upload_id: &str,
-        permits: Arc<tokio::sync::Semaphore>,
-        cancel: Arc<AtomicBool>,
-        progress: Arc<Progress>,
-    ) -> Result<(), Error> {
+        ctx: &UploadContext,
+    ) -> Result<Uploaded, Error> {
         let ranges = part_ranges(file.file.size, part_size);
         if ranges.len() != file.file.part_sha256.len() {
             return Err(Error::Unreachable("part hashes do not match the layout"));
         }
+        let identity = UploadIdentity {
+            size: file.file.size,
+            sha256: file.file.sha256.hex(),
+            part_size,
+            parts: ranges.len(),
+            content_type: file.content_type.clone(),
+            cache_control: RELEASE_CACHE_CONTROL.to_string(),
+        };
+        let name = escape(&file.file.path);
+        let mut uploaded = Uploaded::default();
+        let resumed = self
+            .resumable(&file, &identity, &ranges, ctx, &mut uploaded)
+            .await;
+        let (upload_id, reused, missing, writer) = match resumed {
+            Some(r) => {
+                let writer = ctx
+                    .ledger
+                    .as_ref()
+                    .and_then(|l| l.append_to(&self.bucket, &file.key).ok());
+                if !r.reused.is_empty() {
+                    let bytes = r.reused_bytes();
+                    ctx.progress.note(&format!(
+                        "  resuming {name}: {} of {} part(s) ({}) already uploaded by an earlier run",
+                        r.reused.len(),
+                        ranges.len(),
+                        human_bytes(bytes)
+                    ));
+                    ctx.progress.bytes(bytes);
+                    uploaded.resumed_parts = r.reused.len() as u64;
+                    uploaded.resumed_bytes = bytes;
+                }
+                (r.upload_id, r.reused, r.missing, writer)
+            }
+            None => {
+                let upload_id = self.create(&file, ctx).await?;
+                let writer = ctx.ledger.as_ref().and_then(|l| {
+                    let header = LedgerHeader {
+                        format: resume::LEDGER_FORMAT,
+                        endpoint: l.endpoint().to_string(),
+                        bucket: self.bucket.clone(),
+                        key: file.key.clone(),
+                        upload_id: upload_id.clone(),
+                        created_at: now_secs(),
+                        identity: identity.clone(),
+                    };
+                    match l.create(&header) {
+                        Ok(w) => Some(w),
+                        Err(e) => {
+                            ctx.progress.note(&format!(
+                                "warning: cannot record the upload of {name} in {} ({e}): it cannot be resumed if interrupted",
+                                l.dir().display()
+                            ));
+                            None
+                        }
+                    }
+                });
+                let all = (1..=ranges.len())
+                    .filter_map(|n| i32::try_from(n).ok())
+                    .collect();
+                (upload_id, Vec::new(), all, writer)
+            }
+        };
+        let writer = writer.map(Arc::new);
+        let accepted = Arc::new(AtomicU64::new(reused.len() as u64));
+        let result = Arc::clone(&self)
+            .upload_parts(
+                Arc::clone(&file),
+                &ranges,
+                &missing,
+                &upload_id,
+                writer.clone(),
+                Arc::clone(&accepted),
+                ctx,
+            )
+            .await;
+        let result = match result {
+            Ok(new) => self.complete(&file, &upload_id, reused, new).await,
+            Err(e) => Err((e, false)),
+        };
+        match result {
+            Ok(()) => {
+                if let Some(l) = &ctx.ledger {
+                    l.remove(&self.bucket, &file.key);
+                }
+                Ok(uploaded)
+            }
+            Err((e, refused)) => {
+                let unusable = refused || matches!(e, Error::ChangedDuringPublish { .. });
+                if writer.is_some() && !unusable {
+                    ctx.progress.note(&format!(
+                        "  kept the multipart upload of {name} ({} of {} part(s) uploaded): run the same publish again to resume it",
+                        accepted.load(Ordering::Relaxed),
+                        ranges.len()
+                    ));
+                } else {
+                    // Best effort: the server may be the thing that failed.
+                    let _ = self.abort(&file.key, &upload_id).await;
+                    if let Some(l) = &ctx.ledger {
+                        l.remove(&self.bucket, &file.key);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// CreateMultipartUpload with the object's metadata and the SHA-256 checksum algorithm.
+    async fn create(&self, file: &PlannedFile, ctx: &UploadContext) -> Result<String, Error> {
+        let _permit = ctx
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Unreachable("semaphore closed"))?;
+        if ctx.cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let what = format!("S3 CreateMultipartUpload {}", self.url(&file.key));
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&file.key)
+            .content_type(&file.content_type)
+            .cache_control(RELEASE_CACHE_CONTROL)
+            .metadata(SHA256_METADATA, file.file.sha256.hex())
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&what, &e))?;
+        created
+            .upload_id()
+            .map(str::to_string)
+            .ok_or_else(|| Error::Aws(format!("{what}: no UploadId in the answer")))
+    }
+
+    /// Uploads the parts numbered `missing`, recording each accepted one in `writer` and
+    /// counting it in `accepted`.
+    #[allow(clippy::too_many_arguments)] // reason: one private call site; a struct adds nothing.
+    async fn upload_parts(
+        self: Arc<Self>,
+        file: Arc<PlannedFile>,
+        ranges: &[(u64, u64)],
+        missing: &[i32],
+        upload_id: &str,
+        writer: Option<Arc<LedgerWriter>>,
+        accepted: Arc<AtomicU64>,
+        ctx: &UploadContext,
+    ) -> Result<Vec<CompletedPart>, Error> {
         let mut tasks = tokio::task::JoinSet::new();
-        for (index, (offset, length)) in ranges.into_iter().enumerate() {
-            let number = i32::try_from(index + 1).map_err(|_| Error::Unreachable("part number"))?;
+        for &number in missing {
+            let index = usize::try_from(number)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .ok_or(Error::Unreachable("part number"))?;
+            let &(offset, length) = ranges.get(index).ok_or(Error::Unreachable("part range"))?;
             let checksum = file
                 .file
                 .part_sha256
@@ -390,9 +749,11 @@ impl S3 {
                 .ok_or(Error::Unreachable("part hash"))?;
             let s3 = Arc::clone(&self);
             let file = Arc::clone(&file);
-            let permits = Arc::clone(&permits);
-            let cancel = Arc::clone(&cancel);
-            let progress = Arc::clone(&progress);
+            let permits = Arc::clone(&ctx.permits);
+            let cancel = Arc::clone(&ctx.cancel);
+            let progress = Arc::clone(&ctx.progress);
+            let writer = writer.clone();
+            let accepted = Arc::clone(&accepted);
             let upload_id = upload_id.to_string();
             tasks.spawn(async move {
                 let _permit = permits
@@ -417,6 +778,16 @@ impl S3 {
                     .send()
                     .await
                     .map_err(|e| s3.upload_error(&file, &what, &e))?;
+                accepted.fetch_add(1, Ordering::Relaxed);
+                if let Some(w) = &writer {
+                    // A part that cannot be recorded is only sent again by a rerun.
+                    let _ = w.record(&RecordedPart {
+                        part: number,
+                        size: length,
+                        sha256: checksum.clone(),
+                        e_tag: out.e_tag().unwrap_or_default().to_string(),
+                    });
+                }
                 progress.bytes(length);
                 Ok(CompletedPart::builder()
                     .part_number(number)
@@ -431,19 +802,50 @@ impl S3 {
             match joined {
                 Ok(Ok(part)) => parts.push(part),
                 Ok(Err(e)) => {
-                    cancel.store(true, Ordering::Relaxed);
+                    ctx.cancel.store(true, Ordering::Relaxed);
                     first_error.get_or_insert(e);
                 }
                 Err(_) => {
-                    cancel.store(true, Ordering::Relaxed);
+                    ctx.cancel.store(true, Ordering::Relaxed);
                     first_error.get_or_insert(Error::Unreachable("part task failed"));
                 }
             }
         }
-        if let Some(e) = first_error {
-            return Err(e);
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(parts),
         }
+    }
+
+    /// CompleteMultipartUpload with the reused and the new parts, only when they are every part
+    /// of the file, then the composite checksum check. The error's flag says the upload cannot
+    /// be used any more (the server refused the completion).
+    async fn complete(
+        &self,
+        file: &PlannedFile,
+        upload_id: &str,
+        reused: Vec<ReusedPart>,
+        new: Vec<CompletedPart>,
+    ) -> Result<(), (Error, bool)> {
+        let mut parts: Vec<CompletedPart> = reused
+            .into_iter()
+            .map(|p| {
+                CompletedPart::builder()
+                    .part_number(p.number)
+                    .e_tag(p.e_tag)
+                    .checksum_sha256(p.sha256)
+                    .build()
+            })
+            .chain(new)
+            .collect();
         parts.sort_by_key(|p| p.part_number());
+        let numbers: Vec<i32> = parts.iter().map(|p| p.part_number().unwrap_or(0)).collect();
+        if !resume::covers_every_part(&numbers, file.file.part_sha256.len()) {
+            return Err((
+                Error::Unreachable("a multipart upload lacks parts at completion"),
+                true,
+            ));
+        }
         let what = format!("S3 CompleteMultipartUpload {}", self.url(&file.key));
         let completed = self
             .client
@@ -458,15 +860,18 @@ impl S3 {
             )
             .send()
             .await
-            .map_err(|e| self.upload_error(&file, &what, &e))?;
+            .map_err(|e| (self.upload_error(file, &what, &e), is_refusal(&e)))?;
         // S3 answers with the composite checksum (SHA-256 of the part digests, `-N`); a server
         // that keeps none (s3s-fs) answers without it.
         if let Some(got) = completed.checksum_sha256() {
             let want = composite_sha256(&file.file.part_sha256);
             if got.split('-').next() != want.split('-').next() {
-                return Err(Error::Aws(format!(
-                    "{what}: composite checksum {got} is not the expected {want}"
-                )));
+                return Err((
+                    Error::Aws(format!(
+                        "{what}: composite checksum {got} is not the expected {want}"
+                    )),
+                    true,
+                ));
             }
         }
         Ok(())
