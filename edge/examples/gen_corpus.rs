@@ -618,13 +618,14 @@ fn pretty(value: &impl Serialize) -> String {
 
 /// Every case, in file-number order: the base cases, the security catalogue's, then the
 /// access kinds of issue 12 (165 on), then its network conditions (182 on), then the
-/// directory index of issue 13 (197 on).
+/// directory index of issue 13 (197 on), then several issuers of issue 12 (205 on).
 fn all_cases() -> Vec<Case> {
     let mut cases = cases();
     cases.extend(catalogue_cases());
     cases.extend(access_cases());
     cases.extend(network_cases());
     cases.extend(directory_cases());
+    cases.extend(issuer_cases());
     cases
 }
 
@@ -1802,6 +1803,100 @@ fn directory_cases() -> Vec<Case> {
             "spa-not-in-group-403-before-any-index",
             get("/portal/settings").bearer(&token(&["staff"])),
             deny(403, "forbidden", "not_in_group"),
+        ),
+    ]
+}
+
+// --- several issuers (issue 12): a CI OIDC issuer with claim rules, a second user pool ----------
+//
+// Routes of the test deployment: /ci (authenticated, issuers ["ci"], repository_owner
+// example-org, environment prod or staging), /partners (groups resellers, issuers
+// ["partners"]), /anyone (authenticated, all three issuers), /tenants (authenticated,
+// [cognito], custom:tenant acme). The CI token has GitHub's claim names (common::ci_claims).
+
+fn issuer_cases() -> Vec<Case> {
+    let get = Req::get;
+    let tenant = |value: Option<&str>| {
+        let mut c = id_claims(&[]);
+        if let Some(v) = value {
+            c["custom:tenant"] = json!(v);
+        }
+        jwt(&c)
+    };
+    let mut staging = ci_claims("example-org");
+    staging["environment"] = json!("staging");
+    vec![
+        case(
+            "oidc-ci-token-with-claims-allow",
+            get("/ci/app/1.0.0/app.tar.gz").bearer(&ci_token("example-org")),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "oidc-ci-token-claim-one-of-list-allow",
+            get("/ci/app/1.0.0/app.tar.gz").bearer(&jwt_signed_by(Key::CfRsa, CI_KID, &staging)),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "oidc-ci-token-other-owner-claim-mismatch",
+            get("/ci/app/1.0.0/app.tar.gz").bearer(&ci_token("evil-org")),
+            deny(403, "forbidden", "claim_mismatch"),
+        ),
+        case(
+            "oidc-token-on-cognito-route-issuer-not-trusted",
+            get("/members/welcome.html").bearer(&ci_token("example-org")),
+            deny(403, "forbidden", "issuer_not_trusted"),
+        ),
+        case(
+            "cognito-token-on-oidc-route-issuer-not-trusted",
+            get("/ci/app/1.0.0/app.tar.gz").bearer(&token(&["downloaders"])),
+            deny(403, "forbidden", "issuer_not_trusted"),
+        ),
+        case(
+            "oidc-token-under-the-pool-key-unknown-kid",
+            get("/ci/app/1.0.0/app.tar.gz").bearer(&jwt_signed_by(
+                Key::Cognito,
+                KID,
+                &ci_claims("example-org"),
+            )),
+            deny(401, "invalid_credential", "unknown_kid"),
+        ),
+        case(
+            "second-pool-token-in-group-allow",
+            get("/partners/price-list.pdf").bearer(&partner_token(&["resellers"])),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "second-pool-token-not-in-group-forbidden",
+            get("/partners/price-list.pdf").bearer(&partner_token(&["staff"])),
+            deny(403, "forbidden", "not_in_group"),
+        ),
+        case(
+            "second-pool-token-on-default-route-issuer-not-trusted",
+            get("/releases/1.0.0/app.zip").bearer(&partner_token(&["downloaders"])),
+            deny(403, "forbidden", "issuer_not_trusted"),
+        ),
+        case(
+            "all-issuers-route-ci-token-allow",
+            get("/anyone/notes.txt").bearer(&ci_token("someone-else")),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "cognito-claim-rule-allow",
+            get("/tenants/report.pdf").bearer(&tenant(Some("acme"))),
+            allow("valid_token", "", None),
+        ),
+        case(
+            "cognito-claim-rule-missing-claim-mismatch",
+            get("/tenants/report.pdf").bearer(&tenant(None)),
+            deny(403, "forbidden", "claim_mismatch"),
+        ),
+        at(
+            NOW + 300 + CI_LEEWAY,
+            case(
+                "oidc-ci-token-past-its-issuer-leeway-expired",
+                get("/ci/app/1.0.0/app.tar.gz").bearer(&ci_token("example-org")),
+                deny(401, "invalid_credential", "expired"),
+            ),
         ),
     ]
 }

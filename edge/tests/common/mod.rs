@@ -21,7 +21,8 @@
 #![allow(dead_code)] // reason: each test crate and the generator use a different subset.
 
 use edgegate_edge::config::{
-    AccessKind, CloudFrontDoc, CognitoDoc, RouteDoc, SiteDoc, TrustedKeyDoc,
+    AccessKind, ClaimRulesDoc, ClaimValues, CloudFrontDoc, CognitoDoc, IssuerDoc, IssuerKind,
+    RouteDoc, SiteDoc, TrustedKeyDoc,
 };
 use edgegate_edge::event::{CfConfig, HeaderEntry, ViewerRequest, ViewerRequestEvent};
 use edgegate_edge::{decide, ConfigDocument, Decision, GateConfig};
@@ -150,7 +151,30 @@ fn trusted(key_pair_id: &str, key: Key) -> TrustedKeyDoc {
 pub(crate) fn document() -> ConfigDocument {
     ConfigDocument {
         version: 1,
-        issuers: None,
+        issuers: Some(vec![
+            IssuerDoc {
+                id: "ci".to_string(),
+                kind: IssuerKind::Oidc,
+                issuer: CI_ISS.to_string(),
+                audiences: vec![CI_AUD.to_string()],
+                token_use: None,
+                leeway_seconds: Some(CI_LEEWAY),
+                jwks_url: Some(format!("{CI_ISS}/.well-known/jwks")),
+                jwks_file: None,
+                jwks: Some(ci_jwks()),
+            },
+            IssuerDoc {
+                id: "partners".to_string(),
+                kind: IssuerKind::Cognito,
+                issuer: partner_iss(),
+                audiences: vec![PARTNER_CLIENT.to_string()],
+                token_use: Some(vec![TokenUse::Access]),
+                leeway_seconds: None,
+                jwks_url: None,
+                jwks_file: None,
+                jwks: Some(jwks().to_json()),
+            },
+        ]),
         site: SiteDoc {
             domain: SITE.to_string(),
             scheme: None,
@@ -200,6 +224,41 @@ pub(crate) fn document() -> ConfigDocument {
                 claims: None,
                 ..route("/portal", AccessKind::Groups, Some(&["downloaders"]))
             },
+            // Several issuers (issue 12): the CI issuer with claim rules, the partner pool,
+            // a route trusting all three, and a [cognito] route with a claim rule.
+            RouteDoc {
+                issuers: Some(vec!["ci".to_string()]),
+                claims: Some(ClaimRulesDoc(vec![
+                    (
+                        "repository_owner".to_string(),
+                        ClaimValues(vec!["example-org".to_string()]),
+                    ),
+                    (
+                        "environment".to_string(),
+                        ClaimValues(vec!["prod".to_string(), "staging".to_string()]),
+                    ),
+                ])),
+                ..route("/ci", AccessKind::Authenticated, None)
+            },
+            RouteDoc {
+                issuers: Some(vec!["partners".to_string()]),
+                ..route("/partners", AccessKind::Groups, Some(&["resellers"]))
+            },
+            RouteDoc {
+                issuers: Some(vec![
+                    "cognito".to_string(),
+                    "ci".to_string(),
+                    "partners".to_string(),
+                ]),
+                ..route("/anyone", AccessKind::Authenticated, None)
+            },
+            RouteDoc {
+                claims: Some(ClaimRulesDoc(vec![(
+                    "custom:tenant".to_string(),
+                    ClaimValues(vec!["acme".to_string()]),
+                )])),
+                ..route("/tenants", AccessKind::Authenticated, None)
+            },
         ],
         auth: None,
         publish: None,
@@ -208,6 +267,54 @@ pub(crate) fn document() -> ConfigDocument {
 }
 
 /// The test pool's JWKS: the one Cognito test key under [`KID`].
+/// The CI issuer (a generic OIDC issuer, GitHub Actions' `iss`).
+pub(crate) const CI_ISS: &str = "https://token.actions.githubusercontent.com";
+/// The audience CI jobs request.
+pub(crate) const CI_AUD: &str = "https://github.com/example-org";
+/// The CI issuer's key id; it signs with the CloudFront RSA test key, a key of its own.
+pub(crate) const CI_KID: &str = "ci-key-1";
+/// The CI issuer's leeway (the pool's is 0).
+pub(crate) const CI_LEEWAY: u64 = 45;
+/// The second user pool.
+pub(crate) const PARTNER_POOL: &str = "eu-west-1_Partners1";
+/// The second pool's app client.
+pub(crate) const PARTNER_CLIENT: &str = "partnerclient1";
+
+/// The second pool's issuer.
+pub(crate) fn partner_iss() -> String {
+    format!("https://cognito-idp.{REGION}.amazonaws.com/{PARTNER_POOL}")
+}
+
+/// The CI issuer's JWKS: the CloudFront RSA test key under [`CI_KID`].
+pub(crate) fn ci_jwks() -> String {
+    Jwks::single(CI_KID, Key::CfRsa.public())
+        .expect("CI JWKS")
+        .to_json()
+}
+
+/// A CI job's token with GitHub's claim names for `owner`, environment `prod`, 5 minutes.
+pub(crate) fn ci_claims(owner: &str) -> Value {
+    json!({
+        "jti": "example-id", "sub": format!("repo:{owner}/app:environment:prod"),
+        "environment": "prod", "aud": CI_AUD, "ref": "refs/heads/main",
+        "repository": format!("{owner}/app"), "repository_owner": owner,
+        "run_id": "42", "iss": CI_ISS, "nbf": NOW - 5, "iat": NOW - 5, "exp": NOW + 300
+    })
+}
+
+/// [`ci_claims`] signed by the CI issuer.
+pub(crate) fn ci_token(owner: &str) -> String {
+    jwt_signed_by(Key::CfRsa, CI_KID, &ci_claims(owner))
+}
+
+/// A client-credentials style access token of the partner pool with `groups`.
+pub(crate) fn partner_token(groups: &[&str]) -> String {
+    let mut c = access_claims(groups);
+    c["iss"] = json!(partner_iss());
+    c["client_id"] = json!(PARTNER_CLIENT);
+    jwt(&c)
+}
+
 pub(crate) fn jwks() -> Jwks {
     Jwks::single(KID, Key::Cognito.public()).expect("test JWKS")
 }
