@@ -230,3 +230,45 @@ test('keys added by a refetch are dropped after 600 s: a rotated-out kid stops v
     close();
   }
 });
+
+test('an unknown kid refetches the JWKS of the token\'s own issuer, each issuer with its own cooldown', async () => {
+  const ci = CONFIG.issuers.find((i) => i.kind === 'oidc');
+  const route = CONFIG.routes.find((r) => (r.issuers || []).includes(ci.id) && r.claims);
+  const ciKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const poolKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ciServer = await serve((req, res) => json(res, 200, { keys: [rsaJwk(ciKey.publicKey, 'ci-rotated')] }));
+  const poolServer = await serve((req, res) => json(res, 200, { keys: [rsaJwk(poolKey.publicKey, 'pool-rotated')] }));
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-issuers-'));
+    for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    cfg.cognito.jwks_url = poolServer.url;
+    delete cfg.cognito.jwks_file;
+    cfg.issuers.find((i) => i.id === ci.id).jwks_url = ciServer.url;
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    const handler = require(path.join(dir, 'index.js'));
+    const logs = [];
+    handler.logSink = (line) => logs.push(JSON.parse(line));
+    const b64u = (x) => Buffer.from(x).toString('base64url');
+    const claims = Object.fromEntries(route.claims ? Object.entries(route.claims).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]) : []);
+    Object.assign(claims, { sub: 'repo:example-org/app:environment:prod', iss: ci.issuer, aud: ci.audiences[0], iat: NOW - 5, exp: NOW + 300 });
+    const input = `${b64u(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid: 'ci-rotated' }))}.${b64u(JSON.stringify(claims))}`;
+    const ciToken = `${input}.${b64u(crypto.sign('sha256', Buffer.from(input), ciKey.privateKey))}`;
+    const event = request(ciToken);
+    event.Records[0].cf.request.uri = `${route.prefix}/app/1.0.0/app.tar.gz`;
+    const out = await handler.handleAt(event, NOW);
+    assert.ok(out.uri, `the CI token is admitted with the CI issuer's fetched key: ${JSON.stringify(logs.at(-1))}`);
+    assert.deepStrictEqual([ciServer.hits.count, poolServer.hits.count], [1, 0], 'only the CI issuer\'s JWKS was fetched');
+    // One second later, within the CI issuer's cooldown: the pool's own refetch still happens.
+    const pooled = await handler.handleAt(request(signJwt(poolKey.privateKey, 'pool-rotated')), NOW + 1);
+    assert.ok(pooled.uri, 'the pool token is admitted with the pool\'s fetched key');
+    assert.deepStrictEqual([ciServer.hits.count, poolServer.hits.count], [1, 1]);
+    // The CI issuer's fetched key never verifies a token naming the pool.
+    const crossed = await handler.handleAt(request(signJwt(ciKey.privateKey, 'ci-rotated')), NOW + 2);
+    assert.strictEqual(crossed.status, '401');
+    assert.strictEqual(logs.at(-1).detail, 'unknown_kid');
+  } finally {
+    ciServer.close();
+    poolServer.close();
+  }
+});

@@ -39,7 +39,7 @@ async function decide(event, now) {
 // Details decided with no credential examined, or by a verified credential: memoised.
 const STABLE = new Set([
   'public_route', 'valid_token', 'valid_signed_url', 'valid_signed_cookies', 'not_in_group',
-  'missing_scope', 'not_in_group_or_scope',
+  'missing_scope', 'not_in_group_or_scope', 'issuer_not_trusted', 'claim_mismatch',
   'no_credential', 'no_signature', 'no_route', 'method_not_allowed', 'host', 'query_bad_character',
   'url_too_large', 'cookie_too_large', 'multiple_authorization_headers', 'authorization_not_bearer',
   'bearer_not_accepted_on_signed_route', 'sign_in_loop', 'network', 'network_not_allowed', 'trailing_slash',

@@ -430,8 +430,8 @@ pub fn policy_json(data: &[u8]) {
     }
 }
 
-/// A compact JWS against the corpus pool. Properties: no panic; `Ok` only when the signature
-/// verified under a key of the baked JWKS.
+/// A compact JWS against the corpus pool and the corpus's OIDC issuer. Properties: no panic;
+/// `Ok` only when the signature verified under a key of the baked JWKS.
 pub fn jwt(data: &[u8]) {
     let token = String::from_utf8_lossy(data);
     let doc = corpus_document();
@@ -459,6 +459,29 @@ pub fn jwt(data: &[u8]) {
             verifier.saw_trusted(),
             "a token verified without a trusted key"
         );
+    }
+    // The same bytes as a token of the corpus's OIDC issuer (GitHub Actions' shape), whose
+    // key set holds a trusted key of its own; and the unverified `iss` read that chooses it.
+    let _ = jwt::unverified_issuer(&token);
+    for issuer in corpus_gate().issuers() {
+        let edgegate_edge::config::IssuerRules::Oidc(oidc) = &issuer.rules else {
+            continue;
+        };
+        let verifier = Recording::default();
+        if jwt::verify_oidc(
+            &token,
+            &oidc.jwks,
+            &oidc.validation,
+            &verifier,
+            UnixTime(CORPUS_NOW),
+        )
+        .is_ok()
+        {
+            assert!(
+                verifier.saw_trusted(),
+                "an OIDC token verified without a trusted key"
+            );
+        }
     }
 }
 
