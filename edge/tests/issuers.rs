@@ -65,7 +65,7 @@ fn ci_token_is_admitted_by_its_issuer_and_claims() {
     );
     let Decision::Allow(f) = &d else { panic!() };
     assert!(
-        f.request.headers.get("authorization").is_none(),
+        !f.request.headers.contains_key("authorization"),
         "token stripped"
     );
 }
