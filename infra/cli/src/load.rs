@@ -398,4 +398,59 @@ mod tests {
             assert!(e.contains(expect), "{bad:?}: {e}");
         }
     }
+
+    /// `[[issuers]]` in TOML as the README writes them: the loader bakes each issuer's JWKS
+    /// (`jwks_file` here) into the document, drops the file reference, and the gate gets the
+    /// issuer; an `oidc` issuer with no key source, or both `jwks` and `jwks_file`, is refused
+    /// naming the field.
+    #[tokio::test]
+    async fn issuers_jwks_file_is_baked_into_the_document_ok() {
+        use super::{load, Source};
+        use edgegate_edge::config::IssuerIndex;
+        let dir =
+            std::env::temp_dir().join(format!("edgegate-load-issuers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let jwks = crate::local::dev_keys::jwks().unwrap().to_json();
+        std::fs::write(dir.join("ci-jwks.json"), &jwks).unwrap();
+        let base = "version = 1\n[site]\ndomain = \"d.example.com\"\n\
+            [[issuers]]\nid = \"ci\"\nkind = \"oidc\"\n\
+            issuer = \"https://token.actions.githubusercontent.com\"\n\
+            audiences = [\"https://github.com/example-org\"]\n";
+        let routes = "[[routes]]\nprefix = \"/ci\"\naccess = \"authenticated\"\nissuers = [\"ci\"]\n\
+            claims = { repository_owner = \"example-org\", environment = [\"prod\", \"staging\"] }\n";
+        let write = |extra: &str| {
+            let path = dir.join("edgegate.toml");
+            std::fs::write(&path, format!("{base}{extra}{routes}")).unwrap();
+            path
+        };
+        let loaded = load(&Source::File(write("jwks_file = \"ci-jwks.json\"\n")), None)
+            .await
+            .unwrap();
+        let issuer = &loaded.document.issuers.as_ref().unwrap()[0];
+        assert_eq!(issuer.jwks_file, None);
+        assert!(issuer
+            .jwks
+            .as_deref()
+            .is_some_and(|j| j.contains("\"keys\"")));
+        assert_eq!(loaded.gate.issuer(IssuerIndex(0)).unwrap().id, "ci");
+        let route = &loaded.gate.routes()[0];
+        assert_eq!(route.claims.len(), 2);
+        assert_eq!(route.claims[1].values, ["prod", "staging"]);
+        for (extra, field) in [
+            ("", "issuers[0].jwks_url"),
+            (
+                "jwks_file = \"ci-jwks.json\"\njwks = \"{}\"\n",
+                "issuers[0].jwks_file",
+            ),
+            ("jwks_file = \"missing.json\"\n", "issuers[0].jwks_file"),
+        ] {
+            let e = load(&Source::File(write(extra)), None)
+                .await
+                .err()
+                .unwrap()
+                .one_line();
+            assert!(e.contains(field), "{extra:?}: {e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
