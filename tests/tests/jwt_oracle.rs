@@ -764,3 +764,87 @@ fn every_corpus_token_edgegate_admits_jsonwebtoken_admits() {
         "the corpus has tokens both admit: {tokens}/{both}"
     );
 }
+
+/// The corpus's generic OIDC issuers (`[[issuers]]` with `kind = "oidc"`, GitHub Actions'
+/// token shape): every corpus token `edgegate_keys::jwt::verify_oidc` admits, jsonwebtoken
+/// admits too under a strict `Validation` (RS256, the issuer, the audiences, `exp`/`iss`/
+/// `sub`/`aud` required, the issuer's leeway, the case's own `now`), with the same `sub`.
+#[test]
+fn every_corpus_oidc_token_edgegate_admits_jsonwebtoken_admits() {
+    let corpus = repo_root().join("tests/corpus");
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("config.json")).unwrap())
+            .expect("config.json");
+    let issuers: Vec<&Value> = config["issuers"]
+        .as_array()
+        .expect("the corpus has [[issuers]]")
+        .iter()
+        .filter(|i| i["kind"] == "oidc")
+        .collect();
+    assert!(!issuers.is_empty(), "the corpus has an oidc issuer");
+    let mut cases: Vec<_> = std::fs::read_dir(corpus.join("cases"))
+        .expect("cases")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    cases.sort();
+    let (mut judged, mut admitted) = (0, 0);
+    for issuer in issuers {
+        let jwks_text = issuer["jwks"].as_str().expect("baked jwks");
+        let jwks = Jwks::parse(jwks_text.as_bytes()).expect("issuer JWKS");
+        let set: JwkSet = serde_json::from_str(jwks_text).expect("jsonwebtoken reads the JWKS");
+        let iss = issuer["issuer"].as_str().expect("issuer");
+        let audiences: Vec<String> = issuer["audiences"]
+            .as_array()
+            .expect("audiences")
+            .iter()
+            .map(|a| a.as_str().expect("audience").to_string())
+            .collect();
+        let leeway = issuer["leeway_seconds"].as_u64().unwrap_or(0);
+        let validation = edgegate_keys::OidcValidation {
+            issuer: iss.to_string(),
+            audiences: audiences.clone(),
+            leeway_secs: leeway,
+            claims: Vec::new(),
+        };
+        for path in &cases {
+            let case: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).expect("case")).expect("json");
+            let now = case["now"].as_u64().expect("now");
+            for token in corpus_tokens(&case["event"]) {
+                if edgegate_keys::jwt::unverified_issuer(&token).as_deref() != Some(iss) {
+                    continue;
+                }
+                judged += 1;
+                let ours = edgegate_keys::jwt::verify_oidc(
+                    &token,
+                    &jwks,
+                    &validation,
+                    &RingVerifier,
+                    UnixTime(now),
+                );
+                let Ok(ours) = ours else { continue };
+                admitted += 1;
+                let what = path.display();
+                let header = decode_header(&token).expect("header");
+                let kid = header.kid.expect("kid");
+                let key =
+                    DecodingKey::from_jwk(set.find(&kid).expect("kid in the set")).expect("jwk");
+                let mut strict = Validation::new(Algorithm::RS256);
+                strict.leeway = leeway;
+                strict.set_issuer(&[iss]);
+                strict.set_audience(&audiences);
+                strict.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+                // jsonwebtoken reads the system clock: the case's own `now` is applied here.
+                strict.validate_exp = false;
+                strict.validate_nbf = false;
+                let theirs = decode::<Value>(&token, &key, &strict)
+                    .unwrap_or_else(|e| panic!("{what}: edgegate admits, jsonwebtoken: {e}"));
+                let exp = theirs.claims["exp"].as_u64().expect("exp");
+                assert!(exp + leeway > now, "{what}: expired for the oracle");
+                assert_eq!(theirs.claims["sub"], ours.sub.as_str(), "{what}");
+            }
+        }
+    }
+    eprintln!("jwt oracle (oidc): {judged} corpus tokens, {admitted} admitted by edgegate");
+    assert!(judged >= 5 && admitted >= 3, "{judged}/{admitted}");
+}

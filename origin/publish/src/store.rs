@@ -79,6 +79,22 @@ pub struct UploadContext {
     pub ledger: Option<Arc<LedgerDir>>,
 }
 
+impl UploadContext {
+    /// Waits for one of the transfer slots (`permits`), then refuses with
+    /// [`Error::Cancelled`] when the publish was cancelled meanwhile.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Error> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Unreachable("semaphore closed"))?;
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        Ok(permit)
+    }
+}
+
 /// What one upload did besides sending bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Uploaded {
@@ -488,14 +504,7 @@ impl S3 {
         let mut uploaded = Uploaded::default();
         match file.transfer {
             Transfer::Single => {
-                let _permit = ctx
-                    .permits
-                    .acquire()
-                    .await
-                    .map_err(|_| Error::Unreachable("semaphore closed"))?;
-                if ctx.cancel.load(Ordering::Relaxed) {
-                    return Err(Error::Cancelled);
-                }
+                let _permit = ctx.slot().await?;
                 let what = format!("S3 PutObject {}", self.url(&file.key));
                 let body = S3::body(&file, 0, file.file.size).await?;
                 self.client
@@ -694,14 +703,7 @@ impl S3 {
 
     /// CreateMultipartUpload with the object's metadata and the SHA-256 checksum algorithm.
     async fn create(&self, file: &PlannedFile, ctx: &UploadContext) -> Result<String, Error> {
-        let _permit = ctx
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Unreachable("semaphore closed"))?;
-        if ctx.cancel.load(Ordering::Relaxed) {
-            return Err(Error::Cancelled);
-        }
+        let _permit = ctx.slot().await?;
         let what = format!("S3 CreateMultipartUpload {}", self.url(&file.key));
         let created = self
             .client
