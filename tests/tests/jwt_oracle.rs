@@ -30,6 +30,7 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 const REGION: &str = "eu-west-1";
 const POOL: &str = "eu-west-1_Oracle01";
@@ -653,6 +654,24 @@ fn every_generated_token_edgegate_admits_jsonwebtoken_admits() {
 
 /// The JWT-shaped values (three dot-separated base64url segments) of a case's `Authorization`
 /// and `Cookie` headers.
+/// The corpus's cases (`tests/corpus/cases/*.json`), each read and parsed once, in file-name
+/// order: (path, case).
+fn corpus_cases(corpus: &Path) -> Vec<(PathBuf, Value)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus.join("cases"))
+        .expect("cases")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("case");
+            let case: Value = serde_json::from_str(&text).expect("json");
+            (path, case)
+        })
+        .collect()
+}
+
 fn corpus_tokens(event: &Value) -> Vec<String> {
     let headers = &event["Records"][0]["cf"]["request"]["headers"];
     let mut out = Vec::new();
@@ -738,15 +757,8 @@ fn every_corpus_token_edgegate_admits_jsonwebtoken_admits() {
         claims: Vec::new(),
     };
 
-    let mut cases: Vec<_> = std::fs::read_dir(corpus.join("cases"))
-        .expect("cases")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    cases.sort();
     let (mut tokens, mut both) = (0, 0);
-    for path in cases {
-        let case: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).expect("case")).expect("json");
+    for (path, case) in corpus_cases(&corpus) {
         let now = case["now"].as_u64().expect("now");
         for token in corpus_tokens(&case["event"]) {
             tokens += 1;
@@ -782,11 +794,7 @@ fn every_corpus_oidc_token_edgegate_admits_jsonwebtoken_admits() {
         .filter(|i| i["kind"] == "oidc")
         .collect();
     assert!(!issuers.is_empty(), "the corpus has an oidc issuer");
-    let mut cases: Vec<_> = std::fs::read_dir(corpus.join("cases"))
-        .expect("cases")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    cases.sort();
+    let cases = corpus_cases(&corpus);
     let (mut judged, mut admitted) = (0, 0);
     for issuer in issuers {
         let jwks_text = issuer["jwks"].as_str().expect("baked jwks");
@@ -806,9 +814,7 @@ fn every_corpus_oidc_token_edgegate_admits_jsonwebtoken_admits() {
             leeway_secs: leeway,
             claims: Vec::new(),
         };
-        for path in &cases {
-            let case: Value =
-                serde_json::from_str(&std::fs::read_to_string(path).expect("case")).expect("json");
+        for (path, case) in &cases {
             let now = case["now"].as_u64().expect("now");
             for token in corpus_tokens(&case["event"]) {
                 if edgegate_keys::jwt::unverified_issuer(&token).as_deref() != Some(iss) {
