@@ -377,8 +377,60 @@ async function handleAt(event, nowSecs) {
     head = logHead({ decision: 'deny', status: 503, reason: 'unavailable', detail, route: null });
     result = UNAVAILABLE;
   }
-  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000},"_aws":{"Timestamp":${Math.round(nowSecs * 1000)},${EMF}}}\n`);
+  writeLog(head, started, nowSecs);
   return result;
+}
+
+// Ends the log line `head` with its latency (microseconds since `started`, a performance.now())
+// and its EMF member at `nowSecs`, and writes it.
+function writeLog(head, started, nowSecs) {
+  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000},"_aws":{"Timestamp":${Math.round(nowSecs * 1000)},${EMF}}}\n`);
+}
+
+// Origin-response: the same function version is associated a second time with the behaviors'
+// origin-response event (infra/cloudformation). An origin 404 (a missing object: S3 answers 404,
+// not 403, because the distribution may list the bucket) becomes the gate's 404, the `not_found`
+// page for a browser navigation or `not_found` as text, `no-store`; the request headers it reads
+// (Accept, Sec-Fetch-Mode) reach it through the origin request policy. Any other response passes
+// untouched and unlogged (its viewer request was logged). A failure leaves the origin's 404.
+function isOriginResponse(event) {
+  const r = event && Array.isArray(event.Records) && event.Records.length === 1 && event.Records[0];
+  return !!(r && r.cf && typeof r.cf === 'object' && r.cf.response !== undefined);
+}
+
+// Headers a function may not add, remove or change in an origin-response (Lambda@Edge restrictions).
+const READ_ONLY_RESPONSE = ['transfer-encoding', 'via'];
+
+async function originResponseAt(event, nowSecs) {
+  const started = performance.now();
+  const cf = event.Records[0].cf;
+  const response = cf.response;
+  if (response === null || typeof response !== 'object' || response.status !== '404') return response;
+  let detail = 'origin_404';
+  try {
+    if (gate === null) {
+      gate = load();
+      fetchedKeysAt = null;
+    }
+    if (cf.request === null || typeof cf.request !== 'object') throw new ShapeError('request');
+    const lens = frameFields(cf.request);
+    const json = gate.notFound(encodeFrame(), lens);
+    if (json === '') throw new ShapeError('frame');
+    const page = responseOf(json);
+    const old = response.headers !== null && typeof response.headers === 'object' ? response.headers : {};
+    const headers = {};
+    for (const name of READ_ONLY_RESPONSE) if (old[name] !== undefined) headers[name] = old[name];
+    for (const name of Object.keys(page.headers)) headers[name] = page.headers[name].map((e) => ({ key: e.key, value: e.value }));
+    response.headers = headers;
+    response.statusDescription = page.statusDescription;
+    response.body = page.body;
+    delete response.bodyEncoding;
+  } catch (err) {
+    detail = err instanceof ShapeError ? 'event_shape' : 'exception';
+    if (!(err instanceof ShapeError)) gate = null;
+  }
+  writeLog(logHead({ decision: 'not_found', status: 404, reason: 'not_found', detail, route: null }), started, nowSecs);
+  return response;
 }
 
 // A JSON string literal; the log fields are static identifiers and a validated route prefix, so
@@ -405,7 +457,9 @@ exports.handleAt = handleAt;
 exports.memoStats = () => ({ hits: memoHits, size: MEMO.size });
 // The boundary's two halves, for tests and benchmarks.
 exports.boundary = { requestOf, frame, apply };
-exports.handler = (event) => handleAt(event, Date.now() / 1000); // handleAt's promise
+exports.originResponseAt = originResponseAt;
+// One handler for both associations: the event says which it is.
+exports.handler = (event) => (isOriginResponse(event) ? originResponseAt : handleAt)(event, Date.now() / 1000);
 // One structured JSON line per decision (reason code, route, latency, EMF; never a credential), given
 // as the line's text (newline included) and written to stdout (fd 1) in one write. Replaceable for
 // tests. `fs.writeSync` spares the first request building the `process.stdout` stream (a few ms

@@ -335,7 +335,7 @@ pub fn encode_verdict(decision: &Decision, sent: &ViewerRequest, stable: Stabili
 
 /// The response as JSON, byte for byte what `serde_json::to_string` gives (tested below), written
 /// directly: serde's generic path was most of a denial's time in the gate.
-fn response_json(response: &CfResponse) -> String {
+pub(crate) fn response_json(response: &CfResponse) -> String {
     let mut out = String::with_capacity(512);
     out.push_str("{\"status\":");
     push_json_str(&mut out, &response.status);

@@ -35,6 +35,7 @@ pub mod config;
 pub mod cookies;
 pub mod event;
 pub mod gate;
+pub mod pages;
 pub mod path;
 pub mod text;
 #[cfg(target_arch = "wasm32")]

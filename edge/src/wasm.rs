@@ -78,8 +78,17 @@ impl Gate {
     /// and JWKS (JSON, or `undefined` without Cognito).
     #[wasm_bindgen(constructor)]
     pub fn new(config_json: &str, jwks_json: Option<String>) -> Result<Gate, JsError> {
-        let document: ConfigDocument = serde_json::from_slice(config_json.as_bytes())
-            .map_err(|e| JsError::new(&format!("config: {e}")))?;
+        // Where the document stops parsing, not serde's message: `edgegate bundle` validated the
+        // same document natively with full messages, so this only fires for an edited bundle,
+        // and the message's Display would link std's I/O error texts into the module.
+        let document: ConfigDocument =
+            serde_json::from_slice(config_json.as_bytes()).map_err(|e| {
+                JsError::new(&format!(
+                    "config: config.json is not a document edgegate bundle wrote (line {}, column {}); rebuild the bundle",
+                    e.line(),
+                    e.column()
+                ))
+            })?;
         let jwks = match jwks_json {
             Some(text) => Some(
                 Jwks::parse(text.as_bytes()).map_err(|e| JsError::new(&format!("jwks: {e}")))?,
@@ -165,6 +174,23 @@ impl Gate {
                 .as_ref()
                 .map(|c| c.jwks_url())
                 .unwrap_or_default(),
+        }
+    }
+
+    /// The 404 for an object the origin does not have, for the request in the frame (`text`,
+    /// `lens`, as for [`Gate::decide`]): the `not_found` page for a browser navigation, else
+    /// `not_found` as plain text ([`crate::pages::not_found`]), as CloudFront response JSON.
+    /// A frame that does not add up gives `""` (the handler then leaves the origin's 404).
+    #[wasm_bindgen(js_name = notFound)]
+    pub fn not_found(&self, text: &[u8], lens: &[u32]) -> String {
+        match std::str::from_utf8(text)
+            .map_err(|_| boundary::BadFrame)
+            .and_then(|text| boundary::request_from_frame(text, lens))
+        {
+            Ok(request) => {
+                boundary::response_json(&crate::pages::not_found(self.config.pages(), &request))
+            }
+            Err(_) => String::new(),
         }
     }
 

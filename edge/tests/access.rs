@@ -63,7 +63,18 @@ fn denied(d: &Decision, status: u16, reason: &str, detail: &str) -> Denial {
     );
     let r = denial.to_response();
     assert_eq!(r.headers["cache-control"][0].value, "no-store");
-    assert_eq!(r.body, Some(format!("{reason}\n")));
+    if denial.page.is_some() {
+        // a browser navigation: the status page, with the code and its CSP
+        let body = r.body.clone().unwrap_or_default();
+        assert!(
+            body.starts_with("<!doctype html>") && body.contains(&format!("{status} {reason}"))
+        );
+        assert!(r.headers["content-security-policy"][0]
+            .value
+            .contains("default-src 'none'"));
+    } else {
+        assert_eq!(r.body, Some(format!("{reason}\n")));
+    }
     denial.clone()
 }
 

@@ -24,7 +24,7 @@ use edgegate_edge::config::{AccessKind, AuthDoc, AuthSecretsDoc, RouteDoc};
 use edgegate_edge::cookies::CookieJar;
 use edgegate_edge::event::CfResponse;
 use edgegate_edge::event::ViewerRequest;
-use edgegate_edge::gate::{Denial, Redirect, Stability, LOOP_MARKER_COOKIE};
+use edgegate_edge::gate::{Denial, Page, Redirect, Stability, LOOP_MARKER_COOKIE};
 use edgegate_edge::{decide, decide_cached, ConfigDocument, Decision, GateConfig, Identity};
 use edgegate_edge::{ConfigError, VerifiedCache};
 use edgegate_keys::{HashAlgorithm, RingVerifier, UnixTime};
@@ -526,17 +526,26 @@ fn valid_cookies_and_tokens_are_allowed_on_navigations() {
 fn authenticated_but_not_in_group_is_403_never_a_redirect() {
     // B27.
     let staff = token(&["staff"]);
-    for req in [
-        nav("/releases/x").bearer(&staff),
-        nav("/releases/x")
-            .bearer(&staff)
-            .cookie(&format!("{LOOP}=1")),
-        xhr("/releases/x").bearer(&staff),
+    for (req, navigation) in [
+        (nav("/releases/x").bearer(&staff), true),
+        (
+            nav("/releases/x")
+                .bearer(&staff)
+                .cookie(&format!("{LOOP}=1")),
+            true,
+        ),
+        (xhr("/releases/x").bearer(&staff), false),
     ] {
         let d = run(req);
         let denial = expect_deny(&d, 403, "forbidden");
         assert_eq!(denial.detail, "not_in_group");
-        assert!(denial.page.is_none());
+        // never the sign-in loop page: the 403 page for a navigation, plain text otherwise
+        assert_eq!(
+            matches!(denial.page, Some(Page::Status(_))),
+            navigation,
+            "{:?}",
+            denial.page
+        );
         assert!(d.identity().is_some());
     }
     // A token on a signed-only route: 403, not a redirect.
@@ -613,7 +622,7 @@ fn loop_marker_turns_the_redirect_into_a_403_page() {
     );
     let d = run(nav("/shared/x").cookie(&marker));
     let denial = expect_deny(&d, 403, "missing_credential");
-    assert!(denial.page.is_none());
+    assert!(matches!(denial.page, Some(Page::Status(_))));
 }
 
 #[test]

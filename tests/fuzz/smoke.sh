@@ -15,7 +15,7 @@ seconds="${1:-10}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(gate_frame gate_event cookie_header cf_base64 policy_json jwt jwks der_key return_to config cidr)
+  targets=(gate_frame gate_event cookie_header cf_base64 policy_json jwt jwks der_key return_to config cidr page_template)
 fi
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 tools="$target_dir/tools"

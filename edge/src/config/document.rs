@@ -30,6 +30,10 @@ pub struct ConfigDocument {
     /// Browser sign-in (Cognito Hosted UI to CloudFront signed cookies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthDoc>,
+    /// The HTML pages browsers are shown for a 401, 403 or 404 (`[pages]`; built-in ones
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<PagesDoc>,
     /// The publisher's settings (`edgegate publish`, `channel set`, `releases list`). Not
     /// part of the wasm build: `edgegate bundle` bakes the document without it (5.6 KB of
     /// deserializer the viewer function would never use).
@@ -55,6 +59,42 @@ impl ConfigDocument {
             ..self.clone()
         }
     }
+}
+
+/// `[pages]`: the operator's HTML for browser navigations, each optional (the built-in page
+/// otherwise). Each page is given inline or as a file (`*_file`, relative to the config file)
+/// that the loader reads into the inline member before baking. Placeholders `{{status}}` and
+/// `{{reason}}` are replaced, HTML-escaped; nothing from the request is ever inserted.
+///
+/// ```toml
+/// [pages]
+/// forbidden_file = "pages/403.html"
+/// not_found = "<!doctype html><title>Not here</title><p>{{status}} {{reason}}</p>"
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesDoc {
+    /// The 401 page (no or invalid credential), HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauthorized: Option<String>,
+    /// A file holding the 401 page.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauthorized_file: Option<String>,
+    /// The 403 page (valid credential without access, no route), HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbidden: Option<String>,
+    /// A file holding the 403 page.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbidden_file: Option<String>,
+    /// The 404 page (the origin has no such object), HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_found: Option<String>,
+    /// A file holding the 404 page.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_found_file: Option<String>,
 }
 
 /// `[site]`.

@@ -69,11 +69,12 @@ pub mod document;
 pub use deploy::{deployable, deployable_key};
 pub use document::{
     AccessKind, AuthDoc, AuthSecretsDoc, ClaimRulesDoc, ClaimValues, CloudFrontDoc, CognitoDoc,
-    ConfigDocument, IssuerDoc, IssuerKind, RouteDoc, SecretRef, SiteDoc, TrustedKeyDoc,
+    ConfigDocument, IssuerDoc, IssuerKind, PagesDoc, RouteDoc, SecretRef, SiteDoc, TrustedKeyDoc,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use document::{KeySlotsDoc, PublishDoc, StackDoc};
 
+use crate::pages::Pages;
 use edgegate_keys::jwt::{JwtValidation, OidcValidation, TokenUse};
 use edgegate_keys::{IpCidr, Jwks, KeyPairId, PublicKey, TrustedKey, TrustedKeys};
 
@@ -480,6 +481,7 @@ pub struct GateConfig {
     trusted_keys: TrustedKeys,
     routes: Vec<Route>,
     auth: Option<GateAuth>,
+    pages: Pages,
 }
 
 impl GateConfig {
@@ -829,7 +831,14 @@ impl GateConfig {
             trusted_keys,
             routes,
             auth,
+            pages: Pages::from_doc(doc.pages.as_ref())?,
         })
+    }
+
+    /// The pages browser navigations are shown for a 401, 403 or 404 (`[pages]`, else the
+    /// built-in ones).
+    pub fn pages(&self) -> &Pages {
+        &self.pages
     }
 
     /// The route covering `path` (longest whole-segment prefix), if any.

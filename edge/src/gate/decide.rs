@@ -3,7 +3,7 @@
 //! [module header](super)).
 
 use super::credential::{amplify_token, bearer_token, verify_signed, verify_token};
-use super::decision::{Decision, Identity, Reason};
+use super::decision::{Decision, Identity, Page, Reason};
 use super::detail::Detail;
 use super::directory::serve_index;
 use super::forward::{
@@ -43,7 +43,28 @@ pub fn decide(
 /// [`decide`] with a [`VerifiedCache`]: a credential already verified is not verified again,
 /// but its expiry, the route's groups, and a policy's `Resource`, `IpAddress` and dates are
 /// re-checked on every request (see [`crate::cache`]). Gives the same decision as [`decide`].
+///
+/// A 401 or 403 for a browser navigation ([`is_navigation`]) carries the status page
+/// ([`Page::Status`], from [`GateConfig::pages`]); other clients get the reason as plain text.
 pub fn decide_cached(
+    req: &ViewerRequest,
+    cfg: &GateConfig,
+    verifier: &dyn SignatureVerifier,
+    now: UnixTime,
+    cache: Option<&mut VerifiedCache>,
+) -> Decision {
+    let mut decision = decide_inner(req, cfg, verifier, now, cache);
+    if let Decision::Deny(denial) = &mut decision {
+        if denial.page.is_none() && is_navigation(req) {
+            if let Some(template) = cfg.pages().template(denial.status) {
+                denial.page = Some(Page::Status(template.clone()));
+            }
+        }
+    }
+    decision
+}
+
+fn decide_inner(
     req: &ViewerRequest,
     cfg: &GateConfig,
     verifier: &dyn SignatureVerifier,

@@ -9,6 +9,7 @@ use crate::event::ViewerRequest;
 use edgegate_keys::signed::{CredentialSource, SignedGrant};
 use edgegate_keys::Verified;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The coarse reason code a response carries (and the only one it carries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -236,16 +237,20 @@ pub struct Denial {
     pub rule: Option<RuleMatch>,
     /// `WWW-Authenticate` value for 401s.
     pub www_authenticate: Option<&'static str>,
-    /// A small HTML page instead of the plain reason (the sign-in loop breaker).
+    /// An HTML page instead of the plain reason: the sign-in loop breaker, or the status page
+    /// for a browser navigation ([`crate::pages`]).
     pub page: Option<Page>,
 }
 
-/// Generated HTML pages (static text: nothing from the request is reflected).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Generated HTML pages (nothing from the request is reflected into them).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Page {
     /// "Sign-in did not complete" with a sign-out link, shown instead of a redirect when the
     /// loop marker says a sign-in just failed.
     SignInLoop,
+    /// The 401 or 403 page template (`[pages]` or built-in) a browser navigation is shown,
+    /// rendered with the status and reason code ([`crate::pages::render`]).
+    Status(Arc<str>),
 }
 /// A 302 the gate answers with: a browser navigation sent to sign in, or an allowed request
 /// for a directory sent to its trailing slash.

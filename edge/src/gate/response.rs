@@ -6,7 +6,8 @@
 use super::decision::{Decision, Denial, Page, Reason, Redirect, RedirectTo};
 use super::detail::Detail;
 use crate::config::{sign_in_cookie_rule, Route};
-use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
+use crate::event::{CfResponse, Headers};
+use crate::pages::{self, header};
 use edgegate_keys::VerifyError;
 
 const SIGN_IN_LOOP_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in did not complete</title></head><body><h1>Sign-in did not complete</h1><p>You signed in, but this browser did not keep the session, or your account has no access here.</p><p><a href=\"/auth/logout\">Sign out</a> and sign in again, or contact your administrator.</p></body></html>\n";
@@ -37,16 +38,6 @@ fn status_text(status: u16) -> &'static str {
     }
 }
 
-fn header(headers: &mut Headers, name: &str, key: &str, value: &str) {
-    headers
-        .entry(name.to_string())
-        .or_default()
-        .push(HeaderEntry {
-            key: Some(key.to_string()),
-            value: value.to_string(),
-        });
-}
-
 impl Denial {
     /// The response CloudFront returns to the viewer: status, `Cache-Control: no-store`,
     /// `Content-Type: text/plain`, the reason code as body, and `WWW-Authenticate` / `Allow`
@@ -75,15 +66,14 @@ impl Denial {
         if self.status == 503 {
             header(&mut headers, "retry-after", "Retry-After", "5");
         }
-        let body = match self.page {
+        let body = match &self.page {
             Some(Page::SignInLoop) => {
-                if let Some(ct) = headers.get_mut("content-type") {
-                    *ct = vec![HeaderEntry {
-                        key: Some("Content-Type".to_string()),
-                        value: "text/html; charset=utf-8".to_string(),
-                    }];
-                }
+                set_html(&mut headers);
                 SIGN_IN_LOOP_PAGE.to_string()
+            }
+            Some(Page::Status(template)) => {
+                set_html(&mut headers);
+                pages::render(template, self.status, self.reason.as_str())
             }
             None => format!("{}\n", self.reason.as_str()),
         };
@@ -96,6 +86,12 @@ impl Denial {
     }
 }
 
+/// Replaces the plain-text `Content-Type` with the HTML page headers.
+fn set_html(headers: &mut Headers) {
+    headers.remove("content-type");
+    pages::html_headers(headers);
+}
+
 const BEARER_MISSING: &str = "Bearer realm=\"edgegate\"";
 const BEARER_INVALID: &str = "Bearer realm=\"edgegate\", error=\"invalid_token\"";
 
@@ -104,7 +100,7 @@ pub(super) struct Ctx<'a> {
     /// The matched route, once step 3 found one.
     pub(super) route: Option<&'a Route>,
     /// Sign-in is configured and this is a browser navigation (GET/HEAD with
-    /// `Sec-Fetch-Mode: navigate` or an `Accept` naming `text/html`).
+    /// `Sec-Fetch-Mode: navigate` or an `Accept` naming `text/html`; [`is_navigation`]).
     pub(super) navigation: bool,
     /// The loop marker cookie is present (a sign-in just failed).
     pub(super) loop_marker: bool,
@@ -168,21 +164,7 @@ pub const LOOP_MARKER_COOKIE: &str = "__Secure-edgegate-loop";
 /// The loop marker's name on a plain-http site (`site.scheme = "http"`).
 pub const DEV_LOOP_MARKER_COOKIE: &str = "edgegate-dev-loop";
 
-/// GET or HEAD, and `Sec-Fetch-Mode: navigate` or an `Accept` header naming `text/html`.
-/// When the browser sends `Sec-Fetch-Mode` it alone decides (a `fetch()` with `mode: cors`
-/// that happens to accept HTML is not a navigation: field report B40); older clients without
-/// it fall back to `Accept`.
-pub(super) fn is_navigation(req: &ViewerRequest) -> bool {
-    if req.method != "GET" && req.method != "HEAD" {
-        return false;
-    }
-    match req.header("sec-fetch-mode") {
-        Some(mode) => mode.eq_ignore_ascii_case("navigate"),
-        None => req
-            .header_values("accept")
-            .any(|a| a.to_ascii_lowercase().contains("text/html")),
-    }
-}
+pub(super) use crate::pages::is_navigation;
 
 /// The longest `return_to` (path and query, before encoding) the auth function keeps; the
 /// encoded Location (at most 3 bytes per byte) then stays within CloudFront's 8,192-byte URL

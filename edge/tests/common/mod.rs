@@ -261,6 +261,7 @@ pub(crate) fn document() -> ConfigDocument {
             },
         ],
         auth: None,
+        pages: None,
         publish: None,
         stack: None,
     }

@@ -53,6 +53,45 @@ fn shipped_js(name: &str, source: &str) -> String {
     out
 }
 
+/// The wasm-bindgen glue as shipped: its JSDoc blocks (the Rust items' doc comments, copied by
+/// wasm-bindgen; about a third of the glue's zipped bytes) removed, behind one line saying so.
+/// Only whole well-formed blocks go: a line that is exactly `/**` (after indentation) through
+/// the next line that is exactly `*/`, every line between starting with `*`. The rest is kept
+/// byte for byte and in order. A glue where that cannot be done safely (a block comment of any
+/// other shape, a line with an odd number of backticks) is shipped whole.
+fn shipped_glue(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    out.push_str("// edgegate: wasm-bindgen glue, doc comments removed by `edgegate bundle` (the Rust items' docs)\n");
+    let mut in_doc = false;
+    for line in source.lines() {
+        let t = line.trim();
+        if in_doc {
+            if t == "*/" {
+                in_doc = false;
+            } else if !t.starts_with('*') {
+                return source.to_string();
+            }
+            continue;
+        }
+        if t == "/**" {
+            in_doc = true;
+            continue;
+        }
+        if t.contains("/*")
+            || t.contains("*/")
+            || line.bytes().filter(|&b| b == b'`').count() % 2 == 1
+        {
+            return source.to_string();
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if in_doc {
+        return source.to_string();
+    }
+    out
+}
+
 /// `bundle` options.
 pub struct Args {
     /// edgegate.toml.
@@ -261,6 +300,10 @@ pub async fn run(args: Args) -> Result<String, CliError> {
     bindgen
         .generate(&staging)
         .map_err(|e| BundleError::Bindgen(e.into()))?;
+    let glue_path = staging.join("edgegate_edge.js");
+    let glue = std::fs::read_to_string(&glue_path)
+        .map_err(|e| CliError::io(IoAction::Read, &glue_path, e))?;
+    write_file(&glue_path, &shipped_glue(&glue))?;
     write_file(&staging.join("index.js"), &shipped_js("index.js", INDEX_JS))?;
     write_file(&staging.join("host.js"), &shipped_js("host.js", HOST_JS))?;
     write_file(&staging.join("config.json"), &baked_config(&loaded)?)?;
@@ -442,6 +485,26 @@ mod tests {
             "/* a\n// b\n*/\nx();\n",
         ] {
             assert_eq!(super::shipped_js("t.js", whole), whole);
+        }
+    }
+
+    #[test]
+    fn shipped_glue_drops_whole_doc_blocks_only() {
+        let src = "/**\n * The gate.\n */\nclass Gate {\n    /**\n     * Decides.\n     * @returns {string}\n     */\n    decide() { return '/'; }\n}\n";
+        let out = super::shipped_glue(src);
+        assert_eq!(
+            out,
+            "// edgegate: wasm-bindgen glue, doc comments removed by `edgegate bundle` (the Rust items' docs)\nclass Gate {\n    decide() { return '/'; }\n}\n"
+        );
+        // Any other comment shape, a template literal or an unclosed block: shipped whole.
+        for whole in [
+            "/* a */\nx();\n",
+            "/**\n * a\nx();\n */\n",
+            "const t = `\n/**\n`;\n",
+            "/**\n * never closed\n",
+            "x(); /** trailing */\n",
+        ] {
+            assert_eq!(super::shipped_glue(whole), whole);
         }
     }
 

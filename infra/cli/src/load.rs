@@ -259,6 +259,30 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
             }
         }
     }
+    // `[pages]`: each `*_file` is read into its inline member (the gate validates the text).
+    if let Some(pages) = doc.pages.as_mut() {
+        let slots = [
+            (
+                "unauthorized",
+                &mut pages.unauthorized,
+                &mut pages.unauthorized_file,
+            ),
+            ("forbidden", &mut pages.forbidden, &mut pages.forbidden_file),
+            ("not_found", &mut pages.not_found, &mut pages.not_found_file),
+        ];
+        for (name, text, file) in slots {
+            let field = format!("pages.{name}_file");
+            if let Some(name) = file.take() {
+                if text.is_some() {
+                    return Err(CliError::config(
+                        field,
+                        "give the page or its file, not both",
+                    ));
+                }
+                *text = Some(read(&name, &field)?);
+            }
+        }
+    }
     let jwks = match &doc.cognito {
         None => None,
         Some(c) => {
@@ -443,6 +467,63 @@ mod tests {
                 "issuers[0].jwks_file",
             ),
             ("jwks_file = \"missing.json\"\n", "issuers[0].jwks_file"),
+        ] {
+            let e = load(&Source::File(write(extra)), None)
+                .await
+                .err()
+                .unwrap()
+                .one_line();
+            assert!(e.contains(field), "{extra:?}: {e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `[pages]` in TOML: a `*_file` is read (relative to the config file) into the page the
+    /// gate renders and the reference dropped, so the baked document carries the text; a page
+    /// given both ways, a missing file and a bad placeholder are refused naming the field.
+    #[tokio::test]
+    async fn pages_files_are_read_into_the_document_ok() {
+        use super::{load, Source};
+        let dir = std::env::temp_dir().join(format!("edgegate-load-pages-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("pages")).unwrap();
+        std::fs::write(dir.join("pages/403.html"), "<p>{{status}} no entry</p>").unwrap();
+        std::fs::write(dir.join("pages/bad.html"), "<p>{{path}}</p>").unwrap();
+        let base = "version = 1\n[site]\ndomain = \"d.example.com\"\n\
+            [[routes]]\nprefix = \"/\"\naccess = \"public\"\n[pages]\n";
+        let write = |extra: &str| {
+            let path = dir.join("edgegate.toml");
+            std::fs::write(&path, format!("{base}{extra}")).unwrap();
+            path
+        };
+        let loaded = load(
+            &Source::File(write("forbidden_file = \"pages/403.html\"\n")),
+            None,
+        )
+        .await
+        .unwrap();
+        let pages = loaded.document.pages.as_ref().unwrap();
+        assert_eq!(pages.forbidden_file, None);
+        assert_eq!(
+            pages.forbidden.as_deref(),
+            Some("<p>{{status}} no entry</p>")
+        );
+        assert_eq!(
+            loaded.gate.pages().template(403).map(|t| t.to_string()),
+            Some("<p>{{status}} no entry</p>".to_string())
+        );
+        for (extra, field) in [
+            (
+                "forbidden_file = \"pages/403.html\"\nforbidden = \"<p>x</p>\"\n",
+                "pages.forbidden_file",
+            ),
+            (
+                "not_found_file = \"pages/404.html\"\n",
+                "pages.not_found_file",
+            ),
+            (
+                "unauthorized_file = \"pages/bad.html\"\n",
+                "pages.unauthorized",
+            ),
         ] {
             let e = load(&Source::File(write(extra)), None)
                 .await

@@ -149,6 +149,7 @@ fn document(routes: Vec<RouteDoc>, auth: AuthDoc) -> ConfigDocument {
         }),
         routes,
         auth: Some(auth),
+        pages: None,
         publish: None,
         stack: None,
     }

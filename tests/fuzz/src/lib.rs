@@ -52,6 +52,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("return_to", return_to),
     ("config", config),
     ("cidr", cidr),
+    ("page_template", page_template),
 ];
 
 const CONFIG_JSON: &str = include_str!("../../corpus/config.json");
@@ -589,4 +590,36 @@ pub fn cidr(data: &[u8]) {
         }
     }
     let _: Option<CidrError> = IpCidr::parse(&text).err();
+}
+
+/// An operator's page template (`[pages]`). Properties: no panic; an accepted template renders
+/// to itself with every `{{status}}` and `{{reason}}` replaced by the escaped values (checked
+/// against a plain replacement), and a reason full of markup never appears unescaped; a
+/// template the config refuses is refused naming its field.
+pub fn page_template(data: &[u8]) {
+    use edgegate_edge::config::PagesDoc;
+    use edgegate_edge::pages::{render, Pages};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let doc = PagesDoc {
+        forbidden: Some(text.to_string()),
+        ..PagesDoc::default()
+    };
+    match Pages::from_doc(Some(&doc)) {
+        Ok(pages) => {
+            let template = pages.template(403).expect("a 403 template");
+            assert_eq!(&**template, text);
+            let hostile = "<script>\"'&";
+            let out = render(template, 403, hostile);
+            let expected = text
+                .replace("{{status}}", "403")
+                .replace("{{reason}}", "&lt;script&gt;&quot;&#39;&amp;");
+            assert_eq!(out, expected);
+            if text.contains("{{reason}}") && !text.contains("<script>") {
+                assert!(!out.contains("<script>"), "{out}");
+            }
+        }
+        Err(e) => assert_eq!(e.field, "pages.forbidden"),
+    }
 }

@@ -271,13 +271,19 @@ async fn handle(
                     }
                 }
                 Decision::Allow(forward) => {
-                    origin_fs::serve(
+                    let served = origin_fs::serve(
                         &state.root,
                         &forward.request.uri,
                         &forward.request.method,
                         req.headers(),
                     )
-                    .await
+                    .await;
+                    // What the bundle's origin-response handler does with S3's 404.
+                    if served.status() == StatusCode::NOT_FOUND {
+                        cf_to_hyper(edgegate_edge::pages::not_found(state.gate.pages(), &viewer))
+                    } else {
+                        served
+                    }
                 }
                 Decision::Deny(denial) => cf_to_hyper(denial.to_response()),
                 Decision::Redirect(redirect) => cf_to_hyper(redirect.to_response()),
