@@ -538,6 +538,18 @@ pub struct StackDoc {
     /// Refresh token lifetime, days (default 30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_validity_days: Option<u32>,
+    /// The SNS topic (home region) the origin stack's alarms notify (auth function errors,
+    /// throttles, token endpoint failures). Absent: alarms without actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_topic_arn: Option<String>,
+    /// The SNS topic (us-east-1) the edge stack's distribution alarms notify; defaults to
+    /// `alarm_topic_arn` when the home region is us-east-1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge_alarm_topic_arn: Option<String>,
+    /// An existing CloudTrail trail for the content bucket's S3 data events (else the origin
+    /// stack creates one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_trail_name: Option<String>,
     /// The trusted-key slots.
     pub cloudfront_keys: KeySlotsDoc,
 }

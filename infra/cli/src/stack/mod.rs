@@ -35,6 +35,9 @@
 //! mfa = "optional"                       # optional: "off" | "optional" | "on" (TOTP)
 //! id_token_validity_minutes = 60         # optional, 5..=1440: signed cookies expire with the ID token
 //! refresh_token_validity_days = 30       # optional, 1..=3650
+//! alarm_topic_arn = "arn:aws:sns:eu-west-1:111122223333:ops"        # optional: origin stack alarms
+//! edge_alarm_topic_arn = "arn:aws:sns:us-east-1:111122223333:ops"   # optional: distribution alarms
+//! existing_trail_name = "org-trail"      # optional: log S3 data events in this trail
 //!
 //! [stack.cloudfront_keys]                # the two trusted-key slots (PEM files, relative to this file)
 //! a = "keys/cloudfront-2025.pem"

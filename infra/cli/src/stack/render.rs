@@ -242,22 +242,38 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
         if !is_hex64(sha) {
             return Err(UsageError::BundleSha256.into());
         }
+        let mut params = vec![
+            ("SiteName", name.clone()),
+            ("SiteDomain", domain.clone()),
+            ("ArtifactsStackName", stack_name(StackKind::Artifacts)),
+            ("BundleSha256", sha.clone()),
+            (
+                "CertificateArn",
+                s.certificate_arn.clone().unwrap_or_default(),
+            ),
+            ("HostedZoneId", s.hosted_zone_id.clone().unwrap_or_default()),
+            ("LogRetentionDays", retention.clone()),
+        ];
+        // The distribution alarms need the origin stack's DistributionId: filled from its
+        // outputs once it exists; left out before (deploy keeps a value set earlier).
+        let origin_name = stack_name(StackKind::Origin);
+        match find_outputs(&inputs.outputs, &origin_name).and_then(|o| o.get("DistributionId")) {
+            Some(id) => params.push(("DistributionId", id.to_string())),
+            None => rendered.notes.push(format!(
+                "edge.json: DistributionId left out (no distribution alarms yet): after the origin stack is deployed, add --stack-outputs with `aws cloudformation describe-stacks --region {home} --stack-name {origin_name}` and deploy the edge stack again"
+            )),
+        }
+        let edge_topic = s.edge_alarm_topic_arn.clone().or_else(|| {
+            (home == EDGE_REGION)
+                .then(|| s.alarm_topic_arn.clone())
+                .flatten()
+        });
+        params.push(("AlarmTopicArn", edge_topic.unwrap_or_default()));
         rendered.files.push(ParamFile {
             kind: StackKind::Edge,
             stack_name: stack_name(StackKind::Edge),
             regions: vec![EDGE_REGION.into()],
-            params: vec![
-                ("SiteName", name.clone()),
-                ("SiteDomain", domain.clone()),
-                ("ArtifactsStackName", stack_name(StackKind::Artifacts)),
-                ("BundleSha256", sha.clone()),
-                (
-                    "CertificateArn",
-                    s.certificate_arn.clone().unwrap_or_default(),
-                ),
-                ("HostedZoneId", s.hosted_zone_id.clone().unwrap_or_default()),
-                ("LogRetentionDays", retention.clone()),
-            ],
+            params,
         });
     } else {
         rendered.notes.push(
@@ -356,6 +372,14 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
             (
                 "AccessLogRetentionDays",
                 s.access_log_retention_days.unwrap_or(90).to_string(),
+            ),
+            (
+                "AlarmTopicArn",
+                s.alarm_topic_arn.clone().unwrap_or_default(),
+            ),
+            (
+                "ExistingTrailName",
+                s.existing_trail_name.clone().unwrap_or_default(),
             ),
         ],
     });

@@ -160,6 +160,42 @@ pub(super) fn parse_stack(doc: &ConfigDocument) -> Result<Stack, CliError> {
             "at least 1",
         ));
     }
+    for (field, arn, region) in [
+        ("stack.alarm_topic_arn", &s.alarm_topic_arn, None),
+        (
+            "stack.edge_alarm_topic_arn",
+            &s.edge_alarm_topic_arn,
+            Some("us-east-1"),
+        ),
+    ] {
+        if let Some(arn) = arn {
+            if !is_sns_topic_arn(arn, region) {
+                return Err(CliError::config(
+                    field,
+                    match region {
+                        Some(r) => {
+                            format!("an SNS topic ARN in {r} (arn:aws:sns:{r}:<account>:<name>)")
+                        }
+                        None => {
+                            "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)".to_string()
+                        }
+                    },
+                ));
+            }
+        }
+    }
+    if let Some(t) = &s.existing_trail_name {
+        let ok = (3..=128).contains(&t.len())
+            && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !ok {
+            return Err(CliError::config(
+                "stack.existing_trail_name",
+                "a CloudTrail trail name: 3 to 128 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+            ));
+        }
+    }
     if let Some(m) = &s.mfa {
         if !["off", "optional", "on"].contains(&m.as_str()) {
             return Err(CliError::config(
@@ -279,4 +315,29 @@ pub(super) fn site_domain(doc: &ConfigDocument) -> Result<String, CliError> {
         ));
     }
     Ok(d.clone())
+}
+
+/// `arn:aws[-partition]:sns:<region>:<12 digits>:<1 to 256 of A-Za-z0-9_->`, in `region` when
+/// given (the templates' AllowedPattern for AlarmTopicArn).
+pub(super) fn is_sns_topic_arn(arn: &str, region: Option<&str>) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let [arn_, partition, service, r, account, name] = parts.as_slice() else {
+        return false;
+    };
+    *arn_ == "arn"
+        && partition.starts_with("aws")
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+        && *service == "sns"
+        && !r.is_empty()
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && region.is_none_or(|want| *r == want)
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && (1..=256).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

@@ -71,7 +71,11 @@ fn full_inputs() -> Inputs {
         slot_pems: (Some(slot_pem("cloudfront-a.pem")), None),
         bundle_sha256: Some(SHA_EDGE.into()),
         origin_bundle_sha256: Some(SHA_ORIGIN.into()),
-        outputs: vec![identity_outputs(), edge_outputs(SHA_EDGE)],
+        outputs: vec![
+            identity_outputs(),
+            edge_outputs(SHA_EDGE),
+            describe("downloads-origin", &[("DistributionId", "E2EXAMPLE123")]),
+        ],
         validated: true,
     }
 }
@@ -197,7 +201,79 @@ fn example_config_renders_every_stack_with_derived_values_ok() {
     assert_eq!(origin.get("PriceClass"), Some("PriceClass_100"));
     assert_eq!(origin.get("LogRetentionDays"), Some("30"));
     assert_eq!(origin.get("AccessLogRetentionDays"), Some("90"));
+    assert_eq!(origin.get("AlarmTopicArn"), Some(""));
+    assert_eq!(origin.get("ExistingTrailName"), Some(""));
+    assert_eq!(edge.get("DistributionId"), Some("E2EXAMPLE123"));
+    assert_eq!(edge.get("AlarmTopicArn"), Some(""));
     assert!(r.notes.is_empty(), "{:?}", r.notes);
+}
+
+/// `[stack]` alarm topics and an existing trail reach the parameters of the stacks whose
+/// alarms they serve; before the origin stack exists the edge stack's DistributionId is left
+/// out with a note; a topic in the wrong region or a bad trail name names the field.
+#[test]
+fn alarm_topics_and_trail_reach_their_stacks_ok() {
+    let origin_topic = "arn:aws:sns:eu-west-1:111122223333:ops";
+    let edge_topic = "arn:aws:sns:us-east-1:111122223333:ops-edge";
+    let mut doc = example_doc();
+    let stack = doc.stack.as_mut().unwrap();
+    stack.alarm_topic_arn = Some(origin_topic.into());
+    stack.edge_alarm_topic_arn = Some(edge_topic.into());
+    stack.existing_trail_name = Some("org-trail".into());
+    let r = render(&doc, &full_inputs()).unwrap();
+    let get = |kind: StackKind, key: &str| {
+        r.files
+            .iter()
+            .find(|f| f.kind == kind)
+            .and_then(|f| f.get(key))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        get(StackKind::Origin, "AlarmTopicArn").as_deref(),
+        Some(origin_topic)
+    );
+    assert_eq!(
+        get(StackKind::Edge, "AlarmTopicArn").as_deref(),
+        Some(edge_topic)
+    );
+    assert_eq!(
+        get(StackKind::Origin, "ExistingTrailName").as_deref(),
+        Some("org-trail")
+    );
+
+    // Without the origin stack's outputs: no DistributionId, and a note saying how to add it.
+    let mut inputs = full_inputs();
+    inputs.outputs.pop();
+    let r = render(&doc, &inputs).unwrap();
+    let edge = r.files.iter().find(|f| f.kind == StackKind::Edge).unwrap();
+    assert_eq!(edge.get("DistributionId"), None);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("DistributionId") && n.contains("downloads-origin")),
+        "{:?}",
+        r.notes
+    );
+
+    for (set, field) in [
+        (
+            (Some("arn:aws:sns:eu-west-1:111122223333:ops"), None, None),
+            "stack.edge_alarm_topic_arn",
+        ),
+        (
+            (None, None, Some("arn:aws:sqs:eu-west-1:111122223333:q")),
+            "stack.alarm_topic_arn",
+        ),
+        ((None, Some("-trail"), None), "stack.existing_trail_name"),
+    ] {
+        let mut doc = example_doc();
+        let stack = doc.stack.as_mut().unwrap();
+        stack.edge_alarm_topic_arn = set.0.map(Into::into);
+        stack.existing_trail_name = set.1.map(Into::into);
+        stack.alarm_topic_arn = set.2.map(Into::into);
+        let e = render(&doc, &full_inputs()).unwrap_err().one_line();
+        assert!(e.contains(field), "{field}: {e}");
+    }
 }
 
 #[test]
