@@ -481,5 +481,9 @@ try {
   gate = load();
 } catch (err) {
   gate = null; // every request will retry the load and answer 503 until it succeeds
-  console.log(JSON.stringify({ decision: 'init_error', detail: String(err && err.message).slice(0, 200) }));
+  // The decision line's shape and EMF (counted as a 503 `unavailable`), plus the cause: a config
+  // or JWKS error names a field, never a credential (none is baked).
+  const head = logHead({ decision: 'init_error', status: 503, reason: 'unavailable', detail: 'init_error', route: null });
+  const error = JSON.stringify(String(err && err.message).slice(0, 200));
+  exports.logSink(`${head}0,"error":${error},"_aws":{"Timestamp":${Date.now()},${EMF}}}\n`);
 }

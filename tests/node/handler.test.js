@@ -312,3 +312,32 @@ test('requests decided while a JWKS refetch is pending keep their own verdicts',
     server.close();
   }
 });
+
+test('a config the gate refuses: one init_error line with EMF (a 503 unavailable), then 503s', async () => {
+  const { spawnSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-init-'));
+  for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  cfg.version = 2;
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+  const script = `const h = require(${JSON.stringify(path.join(dir, 'index.js'))});
+    h.logSink = () => {};
+    h.handleAt(${JSON.stringify(event({}))}, ${NOW}).then((r) => process.stderr.write(r.status));`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.strictEqual(run.status, 0, run.stderr);
+  assert.strictEqual(run.stderr, '503', 'requests are answered 503 while the config is refused');
+  const out = run.stdout;
+  const lines = out.trim().split('\n');
+  assert.strictEqual(lines.length, 1, out);
+  const line = JSON.parse(lines[0]);
+  assert.deepStrictEqual(
+    [line.decision, line.status, line.reason, line.detail, line.http, line.route],
+    ['init_error', 503, 'unavailable', 'init_error', '503', null],
+  );
+  assert.match(line.error, /version/);
+  const emf = line._aws.CloudWatchMetrics[0];
+  assert.strictEqual(emf.Namespace, 'edgegate');
+  assert.deepStrictEqual(emf.Dimensions, [['function', 'http', 'reason']]);
+  assert.strictEqual(typeof line._aws.Timestamp, 'number');
+  assert.strictEqual(line.latency_us, 0);
+});
