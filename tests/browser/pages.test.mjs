@@ -68,7 +68,11 @@ test('the embedded default: 403 and 404 pages for a browser, the reason code for
     assert.equal(missing.headers['content-security-policy'], CSP);
     assert.ok(!missing.html.includes('zqx'));
 
-    // A fetch() from the page (Sec-Fetch-Mode: cors) is not a navigation: plain text.
+    // A fetch() (Sec-Fetch-Mode: cors) is not a navigation: plain text. From a served file's
+    // page: the 404 page's own CSP allows no fetch at all (connect-src falls back to 'none').
+    const blocked = await page.evaluate(async (base) => fetch(`${base}/public/README.txt`).then(() => 'fetched', () => 'blocked'), dev.base);
+    assert.equal(blocked, 'blocked', "the page's CSP blocks fetch() from it");
+    await page.goto(`${dev.base}/public/README.txt`, { waitUntil: 'load' });
     const fetched = await page.evaluate(async (base) => {
       const r = await fetch(`${base}/public/zqx-missing.txt`, { headers: { accept: 'text/html' } });
       return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
