@@ -44,6 +44,10 @@ pub enum Fault {
     /// Forwards the request and reads the whole answer (so it took effect), then closes the
     /// client's connection without a byte of it.
     DropAnswer,
+    /// Reads the request head and holds the connection open, unanswered and unforwarded,
+    /// until [`FaultProxy::release`]; then closes it. A request in flight for as long as a
+    /// test needs (a signal sent mid-upload).
+    Hold,
 }
 
 /// A fault for requests of one call whose path contains `path_contains`.
@@ -80,6 +84,7 @@ struct Shared {
     seen: Mutex<Vec<Seen>>,
     stop: AtomicBool,
     fix_list_parts_root: AtomicBool,
+    released: AtomicBool,
 }
 
 /// A running proxy; stops accepting when dropped.
@@ -99,6 +104,7 @@ impl FaultProxy {
             seen: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             fix_list_parts_root: AtomicBool::new(false),
+            released: AtomicBool::new(false),
         });
         let upstream = upstream.to_string();
         let accept_shared = Arc::clone(&shared);
@@ -137,6 +143,11 @@ impl FaultProxy {
         self.shared
             .fix_list_parts_root
             .store(true, Ordering::SeqCst);
+    }
+
+    /// Ends every [`Fault::Hold`]: held connections are closed, later ones are closed at once.
+    pub fn release(&self) {
+        self.shared.released.store(true, Ordering::SeqCst);
     }
 
     /// Every request seen so far, in arrival order.
@@ -276,6 +287,13 @@ fn serve(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     let mut client = client;
     match fault {
         Some(Fault::DropBeforeForward) => {
+            client.shutdown(Shutdown::Both)?;
+            Ok(())
+        }
+        Some(Fault::Hold) => {
+            while !shared.released.load(Ordering::SeqCst) && !shared.stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(10));
+            }
             client.shutdown(Shutdown::Both)?;
             Ok(())
         }
