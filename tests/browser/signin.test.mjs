@@ -35,7 +35,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CHROMIUM_FLAGS, Dev, REPO, chromiumPath, freePort, missing, playwright, sleep, suite } from './harness.mjs';
+import { CHROMIUM_FLAGS, Dev, REPO, chromiumPath, edgegateBin, freePort, missing, playwright, sleep, suite } from './harness.mjs';
 
 const DEEP_PATH = '/releases/1.0.0/hello.txt?build=42&x=a%20b';
 const FILE = readFileSync(path.join(REPO, 'examples/artifacts/releases/1.0.0/hello.txt'));
