@@ -546,6 +546,10 @@ pub struct StackDoc {
     /// `alarm_topic_arn` when the home region is us-east-1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge_alarm_topic_arn: Option<String>,
+    /// Turn on CloudFront's additional metrics (billed per metric) and the 503 alarm (edge
+    /// stack `AdditionalMetrics`; default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_metrics: Option<bool>,
     /// An existing CloudTrail trail for the content bucket's S3 data events (else the origin
     /// stack creates one).
     #[serde(default, skip_serializing_if = "Option::is_none")]

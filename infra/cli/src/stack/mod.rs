@@ -38,6 +38,7 @@
 //! alarm_topic_arn = "arn:aws:sns:eu-west-1:111122223333:ops"        # optional: origin stack alarms
 //! edge_alarm_topic_arn = "arn:aws:sns:us-east-1:111122223333:ops"   # optional: distribution alarms
 //! existing_trail_name = "org-trail"      # optional: log S3 data events in this trail
+//! additional_metrics = false             # optional: CloudFront's billed extra metrics + a 503 alarm
 //!
 //! [stack.cloudfront_keys]                # the two trusted-key slots (PEM files, relative to this file)
 //! a = "keys/cloudfront-2025.pem"

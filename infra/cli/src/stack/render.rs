@@ -269,6 +269,10 @@ pub fn render(doc: &ConfigDocument, inputs: &Inputs) -> Result<Rendered, CliErro
                 .flatten()
         });
         params.push(("AlarmTopicArn", edge_topic.unwrap_or_default()));
+        params.push((
+            "AdditionalMetrics",
+            s.additional_metrics.unwrap_or(false).to_string(),
+        ));
         rendered.files.push(ParamFile {
             kind: StackKind::Edge,
             stack_name: stack_name(StackKind::Edge),

@@ -205,6 +205,7 @@ fn example_config_renders_every_stack_with_derived_values_ok() {
     assert_eq!(origin.get("ExistingTrailName"), Some(""));
     assert_eq!(edge.get("DistributionId"), Some("E2EXAMPLE123"));
     assert_eq!(edge.get("AlarmTopicArn"), Some(""));
+    assert_eq!(edge.get("AdditionalMetrics"), Some("false"));
     assert!(r.notes.is_empty(), "{:?}", r.notes);
 }
 
@@ -220,6 +221,7 @@ fn alarm_topics_and_trail_reach_their_stacks_ok() {
     stack.alarm_topic_arn = Some(origin_topic.into());
     stack.edge_alarm_topic_arn = Some(edge_topic.into());
     stack.existing_trail_name = Some("org-trail".into());
+    stack.additional_metrics = Some(true);
     let r = render(&doc, &full_inputs()).unwrap();
     let get = |kind: StackKind, key: &str| {
         r.files
@@ -239,6 +241,10 @@ fn alarm_topics_and_trail_reach_their_stacks_ok() {
     assert_eq!(
         get(StackKind::Origin, "ExistingTrailName").as_deref(),
         Some("org-trail")
+    );
+    assert_eq!(
+        get(StackKind::Edge, "AdditionalMetrics").as_deref(),
+        Some("true")
     );
 
     // Without the origin stack's outputs: no DistributionId, and a note saying how to add it.
