@@ -912,9 +912,9 @@ fn dev_walkthrough_curl_lines_tell_the_truth() {
     while let Ok(line) = rx.recv_timeout(Duration::from_millis(1500)) {
         record(&line);
     }
-    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines.len(), 6, "{lines:?}");
     let expected: Vec<u16> = lines.iter().map(|l| l.expect).collect();
-    assert_eq!(expected, [401, 200, 403, 200, 200]);
+    assert_eq!(expected, [401, 200, 403, 200, 200, 200]);
 
     for l in &lines {
         assert!(

@@ -547,6 +547,10 @@ mod tests {
         ))
         .unwrap();
         doc.cognito.as_mut().unwrap().jwks_file = None;
+        for issuer in doc.issuers.iter_mut().flatten() {
+            issuer.jwks = Some(dev_keys::jwks().unwrap().to_json());
+            issuer.jwks_file = None;
+        }
         assert_eq!(first_refusal(&doc).as_deref(), Some("site.scheme"));
         doc.site.scheme = None;
         doc.site.domain = "downloads.example.com".into();
@@ -595,6 +599,10 @@ mod tests {
         doc.cognito = None;
         doc.auth = None;
         doc.routes.retain(|r| r.prefix != "/releases");
+        // The dev OIDC issuer trusts the dev key too.
+        assert_eq!(first_refusal(&doc).as_deref(), Some("issuers[0].jwks"));
+        doc.issuers = None;
+        doc.routes.retain(|r| r.prefix != "/ci");
         assert_eq!(first_refusal(&doc), None);
     }
 

@@ -114,6 +114,15 @@ enum Command {
         /// A scope of the client-credentials token (repeatable), e.g. artifacts/read.
         #[arg(long = "scope", requires = "client_credentials", value_parser = parse_scope)]
         scopes: Vec<String>,
+        /// Mint a dev OIDC token instead: a CI job's workload identity with GitHub Actions'
+        /// claims (repository example-org/app, ref refs/heads/main), for the embedded dev
+        /// config's `dev-ci` issuer and its /ci route (repository_owner = "example-org").
+        #[arg(long, conflicts_with_all = ["user", "groups", "no_groups", "token_use", "client_credentials"])]
+        oidc: bool,
+        /// A claim of the OIDC token, NAME=VALUE (repeatable; a string value replaces or adds
+        /// the member; `repository` also sets `repository_owner` and `sub`).
+        #[arg(long = "claim", requires = "oidc", value_parser = parse_claim)]
+        claims: Vec<(String, String)>,
         /// id or access.
         #[arg(long, value_enum, default_value = "access")]
         token_use: TokenUseArg,
@@ -239,6 +248,12 @@ async fn run(cli: Cli) -> ExitCode {
             token_lifetime,
         } => dev::run(root, config, addr, jwks, token_lifetime).await,
         Command::Token {
+            oidc: true,
+            claims,
+            expires_in,
+            ..
+        } => dev::mint_oidc_token(&claims, now_secs(), expires_in).map(|t| println!("{t}")),
+        Command::Token {
             client_credentials: true,
             scopes,
             expires_in,
@@ -327,6 +342,20 @@ async fn run(cli: Cli) -> ExitCode {
 }
 
 /// `--scope`: an RFC 6749 §3.3 scope-token, as `routes[N].scopes` takes it.
+fn parse_claim(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value))
+            if !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_:.-".contains(&b)) =>
+        {
+            Ok((name.to_string(), value.to_string()))
+        }
+        _ => Err("NAME=VALUE, NAME of A-Z a-z 0-9 _ : . -".to_string()),
+    }
+}
+
 fn parse_scope(s: &str) -> Result<String, String> {
     if edgegate_edge::config::is_scope_token(s) {
         Ok(s.to_string())

@@ -27,6 +27,10 @@ pub const DEV_USER_POOL_ID: &str = edgegate_keys::dev::DEV_USER_POOL_ID;
 pub const DEV_REGION: &str = "us-east-1";
 /// The dev app client id.
 pub const DEV_CLIENT_ID: &str = "edgegatedevclient";
+/// The development OIDC issuer of the dev config (`[[issuers]]` id `dev-ci`). DEV-ONLY.
+pub const DEV_OIDC_ISSUER: &str = "https://token.actions.dev.edgegate.invalid";
+/// The audience the dev OIDC issuer's tokens carry.
+pub const DEV_OIDC_AUDIENCE: &str = "edgegate-dev";
 /// Name of the dev JWKS as referenced by the dev config.
 pub const DEV_JWKS_FILE: &str = "jwt-dev.jwks.json";
 

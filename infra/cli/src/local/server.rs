@@ -116,6 +116,71 @@ pub fn mint_client_token(scopes: &[String], now: u64, expires_in: u64) -> Result
     Ok(sign::sign_jwt_rs256(dev_keys::DEV_KID, &claims, &key)?)
 }
 
+/// The claims of a dev OIDC token in the shape GitHub Actions documents for its workload
+/// identity tokens ("About security hardening with OpenID Connect", the example token):
+/// `jti`, `sub` (`repo:<repository>:ref:<ref>`), `aud`, `ref`, `sha`, `repository`,
+/// `repository_owner`, `repository_visibility`, `run_id`, `run_number`, `run_attempt`,
+/// `actor`, `workflow`, `event_name`, `ref_type`, `job_workflow_ref`, `iss`, `nbf`, `exp`,
+/// `iat`. `claims` (`name=value`, string values) replace or add members last; `sub` is
+/// derived from the final `repository` and `ref` unless given. Times are seconds since the
+/// epoch.
+pub fn oidc_claims(claims: &[(String, String)], now: u64, expires_in: u64) -> serde_json::Value {
+    let given = |name: &str| {
+        claims
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let repository = given("repository").unwrap_or_else(|| "example-org/app".to_string());
+    let owner = given("repository_owner")
+        .unwrap_or_else(|| repository.split('/').next().unwrap_or_default().to_string());
+    let git_ref = given("ref").unwrap_or_else(|| "refs/heads/main".to_string());
+    let jti = &hex_sha256(format!("oidc:{now}:{repository}:{git_ref}").as_bytes())[..32];
+    let mut obj = serde_json::json!({
+        "jti": format!("{}-{}-{}-{}-{}", &jti[0..8], &jti[8..12], &jti[12..16], &jti[16..20], &jti[20..32]),
+        "sub": format!("repo:{repository}:ref:{git_ref}"),
+        "aud": dev_keys::DEV_OIDC_AUDIENCE,
+        "ref": git_ref,
+        "sha": &hex_sha256(format!("commit:{now}").as_bytes())[..40],
+        "repository": repository,
+        "repository_owner": owner,
+        "repository_visibility": "private",
+        "run_id": "1",
+        "run_number": "1",
+        "run_attempt": "1",
+        "actor": "octocat",
+        "workflow": "build",
+        "event_name": "push",
+        "ref_type": "branch",
+        "job_workflow_ref": format!("{repository}/.github/workflows/build.yml@{git_ref}"),
+        "iss": dev_keys::DEV_OIDC_ISSUER,
+        "nbf": now,
+        "exp": now.saturating_add(expires_in),
+        "iat": now,
+    });
+    if let Some(map) = obj.as_object_mut() {
+        for (name, value) in claims {
+            if !["repository", "repository_owner", "ref"].contains(&name.as_str()) {
+                map.insert(name.clone(), value.clone().into());
+            }
+        }
+    }
+    obj
+}
+
+/// Mints a dev OIDC token ([`oidc_claims`]) signed by the dev key, for the dev config's
+/// `dev-ci` issuer (route `/ci`).
+pub fn mint_oidc_token(
+    claims: &[(String, String)],
+    now: u64,
+    expires_in: u64,
+) -> Result<String, CliError> {
+    let claims = oidc_claims(claims, now, expires_in);
+    let key = dev_keys::jwt_signing_key()?;
+    Ok(sign::sign_jwt_rs256(dev_keys::DEV_KID, &claims, &key)?)
+}
+
 struct State {
     root: PathBuf,
     gate: edgegate_edge::GateConfig,
@@ -475,13 +540,86 @@ fn print_walkthrough(base: &str) -> Result<(), CliError> {
     println!("  curl -i -H \"Authorization: Bearer {bob}\" {file}   -> 403");
     println!("  curl -i '{signed}'   -> 200");
     println!("  curl -i {base}/public/README.txt   -> 200");
-    println!("(tokens and the signed URL are valid for 1 hour; mint more with `edgegate token` and `edgegate sign-url`)");
+    let ci = mint_oidc_token(&[], now, 3600)?;
+    println!("  curl -i -H \"Authorization: Bearer {ci}\" {base}/ci/build-42/report.txt   -> 200");
+    println!("(tokens and the signed URL are valid for 1 hour; the last is a CI job's OIDC token; mint more with `edgegate token [--oidc]` and `edgegate sign-url`)");
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn oidc_token_has_the_ci_shape_and_the_dev_gate_admits_it_by_owner_ok() {
+        use edgegate_edge::{decide, Decision, ViewerRequest};
+        let now = 1_767_225_600;
+        let claims = oidc_claims(&[], now, 600);
+        for name in [
+            "jti",
+            "sub",
+            "aud",
+            "repository",
+            "repository_owner",
+            "ref",
+            "iss",
+            "nbf",
+            "exp",
+            "iat",
+            "job_workflow_ref",
+        ] {
+            assert!(claims.get(name).is_some(), "{name}");
+        }
+        assert_eq!(claims["sub"], "repo:example-org/app:ref:refs/heads/main");
+        assert_eq!(claims["repository_owner"], "example-org");
+        let other = oidc_claims(
+            &[
+                ("repository".into(), "other-org/tool".into()),
+                ("environment".into(), "prod".into()),
+            ],
+            now,
+            600,
+        );
+        assert_eq!(other["repository_owner"], "other-org");
+        assert_eq!(other["sub"], "repo:other-org/tool:ref:refs/heads/main");
+        assert_eq!(other["environment"], "prod");
+
+        // The embedded dev config as `edgegate dev` loads it.
+        let gate = load::load(&Source::Dev, None).await.unwrap().gate;
+        let request = |token: &str| -> ViewerRequest {
+            serde_json::from_value(serde_json::json!({
+                "clientIp": "127.0.0.1", "method": "GET", "uri": "/ci/build-42/report.txt", "querystring": "",
+                "headers": {
+                    "host": [{"key": "Host", "value": "127.0.0.1:8787"}],
+                    "authorization": [{"key": "Authorization", "value": format!("Bearer {token}")}],
+                }
+            }))
+            .unwrap()
+        };
+        let ok = mint_oidc_token(&[], now, 600).unwrap();
+        let d = decide(&request(&ok), &gate, &RingVerifier, UnixTime(now + 1));
+        assert!(matches!(d, Decision::Allow(_)), "{}", d.explain());
+        let stranger =
+            mint_oidc_token(&[("repository".into(), "other-org/tool".into())], now, 600).unwrap();
+        let d = decide(&request(&stranger), &gate, &RingVerifier, UnixTime(now + 1));
+        assert_eq!(
+            (d.status(), d.detail()),
+            (403, "claim_mismatch"),
+            "{}",
+            d.explain()
+        );
+        // A Cognito token of the dev pool is not trusted on /ci.
+        let alice = mint_token(
+            "alice",
+            &["downloaders".to_string()],
+            TokenUse::Access,
+            now,
+            600,
+        )
+        .unwrap();
+        let d = decide(&request(&alice), &gate, &RingVerifier, UnixTime(now + 1));
+        assert_eq!(d.status(), 403, "{}", d.explain());
+    }
 
     #[test]
     fn client_credentials_token_has_the_m2m_shape_and_verifies_ok() {
