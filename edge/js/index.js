@@ -60,7 +60,12 @@ class ShapeError extends Error {}
 function requestOf(event) {
   const records = event && event.Records;
   if (!Array.isArray(records) || records.length !== 1) throw new ShapeError('records');
-  const request = records[0] && records[0].cf && records[0].cf.request;
+  const cf = records[0] && records[0].cf;
+  // Only a viewer request is decided (an event without its config is taken as one); another
+  // event type reaching this path (a viewer-response association made by hand) is refused.
+  const type = cf && cf.config && cf.config.eventType;
+  if (type !== undefined && type !== 'viewer-request') throw new ShapeError('event type');
+  const request = cf && cf.request;
   if (request === null || typeof request !== 'object') throw new ShapeError('request');
   return request;
 }
@@ -392,10 +397,11 @@ function writeLog(head, started, nowSecs) {
 // not 403, because the distribution may list the bucket) becomes the gate's 404, the `not_found`
 // page for a browser navigation or `not_found` as text, `no-store`; the request headers it reads
 // (Accept, Sec-Fetch-Mode) reach it through the origin request policy. Any other response passes
-// untouched and unlogged (its viewer request was logged). A failure leaves the origin's 404.
+// untouched and unlogged (its viewer request was logged). A failure leaves the origin's 404; an
+// event without a response is answered 503.
 function isOriginResponse(event) {
   const r = event && Array.isArray(event.Records) && event.Records.length === 1 && event.Records[0];
-  return !!(r && r.cf && typeof r.cf === 'object' && r.cf.response !== undefined);
+  return !!(r && r.cf && r.cf.config && r.cf.config.eventType === 'origin-response');
 }
 
 // Headers a function may not add, remove or change in an origin-response (Lambda@Edge restrictions).
@@ -405,7 +411,8 @@ async function originResponseAt(event, nowSecs) {
   const started = performance.now();
   const cf = event.Records[0].cf;
   const response = cf.response;
-  if (response === null || typeof response !== 'object' || response.status !== '404') return response;
+  if (response === null || typeof response !== 'object') return UNAVAILABLE;
+  if (response.status !== '404') return response;
   let detail = 'origin_404';
   try {
     if (gate === null) {
@@ -429,7 +436,10 @@ async function originResponseAt(event, nowSecs) {
     detail = err instanceof ShapeError ? 'event_shape' : 'exception';
     if (!(err instanceof ShapeError)) gate = null;
   }
-  writeLog(logHead({ decision: 'not_found', status: 404, reason: 'not_found', detail, route: null }), started, nowSecs);
+  // The decision line's fields but no EMF: the viewer request's own line already counted this
+  // request in the metrics.
+  const head = logHead({ decision: 'not_found', status: 404, reason: 'not_found', detail, route: null });
+  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000}}\n`);
   return response;
 }
 

@@ -241,8 +241,17 @@ fn pages_errors_name_the_field() {
         let err = config_with(doc).expect_err(field);
         assert_eq!(err.field, field, "{}", err.reason);
     }
-    // the largest page allowed keeps the whole generated response under Lambda@Edge's 40 KB
-    let big = format!("<p>{{{{reason}}}}</p>{}", "x".repeat(MAX_PAGE_BYTES - 20));
+    // the largest page allowed, of the bytes JSON escapes, keeps the whole generated response
+    // under Lambda@Edge's 40 KB; placeholders that would render past the cap are refused
+    let big = format!("<p>{{{{reason}}}}</p>{}", "\"".repeat(MAX_PAGE_BYTES - 40));
+    let too_many = PagesDoc {
+        unauthorized: Some("{{reason}}".repeat(MAX_PAGE_BYTES / 10)),
+        ..PagesDoc::default()
+    };
+    assert_eq!(
+        config_with(too_many).expect_err("renders too large").field,
+        "pages.unauthorized"
+    );
     let cfg = config_with(PagesDoc {
         unauthorized: Some(big),
         ..PagesDoc::default()

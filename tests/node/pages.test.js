@@ -154,3 +154,29 @@ test('operator pages baked into config.json replace the built-in ones', async ()
   const gone = await handler.originResponseAt(originEvent(NAVIGATE, '404'), NOW);
   assert.strictEqual(gone.body, '<!doctype html><p>Gone: not_found</p>');
 });
+
+test('the event type decides the path: a viewer request with a response member is still gated; other types fail closed', async () => {
+  const { handler, logs } = freshCopy();
+  const uri = `${GROUP_ROUTE.prefix}/1.0.0/app.zip`;
+  // A viewer-request event that also carries `response` is decided by the gate, never passed.
+  const sneaky = viewerEvent(CURL, uri);
+  sneaky.Records[0].cf.response = { status: '200', headers: {} };
+  const gated = await handler.handler(sneaky);
+  assert.strictEqual(gated.status, '401');
+  assert.strictEqual(gated.body, 'missing_credential\n');
+  // A viewer-response association (made by hand) is refused, not decided or rewritten.
+  const vr = originEvent(NAVIGATE, '404');
+  vr.Records[0].cf.config.eventType = 'viewer-response';
+  const refused = await handler.handler(vr);
+  assert.strictEqual(refused.status, '503');
+  assert.strictEqual(JSON.parse(logs[logs.length - 1]).detail, 'event_shape');
+  // An origin-response event without a response: 503, nothing passed through.
+  const empty = originEvent(NAVIGATE, '404');
+  delete empty.Records[0].cf.response;
+  assert.strictEqual((await handler.handler(empty)).status, '503');
+  // The origin-response line carries no EMF (the viewer request's line counted the request).
+  await handler.handler(originEvent(CURL, '404'));
+  const line = JSON.parse(logs[logs.length - 1]);
+  assert.strictEqual(line.decision, 'not_found');
+  assert.strictEqual(line._aws, undefined);
+});

@@ -279,6 +279,17 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
                         "give the page or its file, not both",
                     ));
                 }
+                // A page is shown to every viewer: only a file inside the config's folder, so
+                // a slip (`../.env`, `/etc/...`) cannot publish another file.
+                let inside = Path::new(&name)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+                if !inside {
+                    return Err(CliError::config(
+                        field,
+                        "a path inside the config file's folder (no absolute path, no ..)",
+                    ));
+                }
                 *text = Some(read(&name, &field)?);
             }
         }
@@ -524,6 +535,14 @@ mod tests {
                 "unauthorized_file = \"pages/bad.html\"\n",
                 "pages.unauthorized",
             ),
+            (
+                "not_found_file = \"../secret.env\"\n",
+                "pages.not_found_file",
+            ),
+            (
+                "not_found_file = \"/etc/hostname\"\n",
+                "pages.not_found_file",
+            ),
         ] {
             let e = load(&Source::File(write(extra)), None)
                 .await
@@ -532,6 +551,16 @@ mod tests {
                 .one_line();
             assert!(e.contains(field), "{extra:?}: {e}");
         }
+        // Refused for where it points, before any read: /etc/hostname exists.
+        let e = load(
+            &Source::File(write("not_found_file = \"/etc/hostname\"\n")),
+            None,
+        )
+        .await
+        .err()
+        .unwrap()
+        .one_line();
+        assert!(e.contains("inside the config file's folder"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
