@@ -23,7 +23,7 @@ const HOST_JS: &str = include_str!("../../../edge/js/host.js");
 
 /// The handler source as shipped: whole-line `//` comments and blank lines removed (about a
 /// third of the zip's JavaScript, which the 150 KB budget needs for code), behind one line
-/// naming the commented source. Lines are otherwise kept byte for byte and in order. A source
+/// naming the commented source. Code lines are kept in order, without their indentation. A source
 /// where that could cut into a string or a comment (a line with an odd number of backticks: a
 /// template literal spanning lines; a `/*` comment) is shipped whole instead.
 fn shipped_js(name: &str, source: &str) -> String {
@@ -47,7 +47,7 @@ fn shipped_js(name: &str, source: &str) -> String {
         if code.is_empty() || code.starts_with("//") {
             continue;
         }
-        out.push_str(line);
+        out.push_str(code);
         out.push('\n');
     }
     out
@@ -57,7 +57,7 @@ fn shipped_js(name: &str, source: &str) -> String {
 /// wasm-bindgen; about a third of the glue's zipped bytes) removed, behind one line saying so.
 /// Only whole well-formed blocks go: a line that is exactly `/**` (after indentation) through
 /// the next line that is exactly `*/`, every line between starting with `*`. The rest is kept
-/// byte for byte and in order. A glue where that cannot be done safely (a block comment of any
+/// in order, without its indentation. A glue where that cannot be done safely (a block comment of any
 /// other shape, a line with an odd number of backticks) is shipped whole.
 fn shipped_glue(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
@@ -83,7 +83,7 @@ fn shipped_glue(source: &str) -> String {
         {
             return source.to_string();
         }
-        out.push_str(line);
+        out.push_str(t);
         out.push('\n');
     }
     if in_doc {
@@ -494,7 +494,7 @@ mod tests {
         let out = super::shipped_glue(src);
         assert_eq!(
             out,
-            "// edgegate: wasm-bindgen glue, doc comments removed by `edgegate bundle` (the Rust items' docs)\nclass Gate {\n    decide() { return '/'; }\n}\n"
+            "// edgegate: wasm-bindgen glue, doc comments removed by `edgegate bundle` (the Rust items' docs)\nclass Gate {\ndecide() { return '/'; }\n}\n"
         );
         // Any other comment shape, a template literal or an unclosed block: shipped whole.
         for whole in [
@@ -516,7 +516,7 @@ mod tests {
             let code = |s: &str| -> Vec<String> {
                 s.lines()
                     .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//"))
-                    .map(str::to_string)
+                    .map(|l| l.trim_start().to_string())
                     .collect()
             };
             assert_eq!(code(&out), code(src), "{name}");
