@@ -412,7 +412,7 @@ async function originResponseAt(event, nowSecs) {
   const cf = event.Records[0].cf;
   const response = cf.response;
   if (response === null || typeof response !== 'object') return UNAVAILABLE;
-  if (response.status !== '404') return response;
+  if (response.status !== '404') return channelLink(response, started);
   let detail = 'origin_404';
   try {
     if (gate === null) {
@@ -440,6 +440,38 @@ async function originResponseAt(event, nowSecs) {
   // request in the metrics.
   const head = logHead({ decision: 'not_found', status: 404, reason: 'not_found', detail, route: null });
   exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000}}\n`);
+  return response;
+}
+
+// A channel link (an empty object `edgegate channel set` writes at <prefix>channels/<name>/<path>,
+// its x-amz-meta-edgegate-location the versioned URL path of the same file) becomes a 302 to that
+// path, cacheable 60 s at the edge (a channel move shows within 60 s; `channel set` invalidates
+// the links too). The viewer-request gate already decided the channel URL and decides the
+// versioned one the viewer is sent to. A location that is not a plain path on this site (another
+// host, `..`, a control character) is answered 503: the link was not written by edgegate.
+const LINK = 'x-amz-meta-edgegate-location';
+const LINK_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@%\/]{0,2047}$/;
+
+function channelLink(response, started) {
+  const link = response.headers && response.headers[LINK];
+  if (!link || response.status !== '200') return response;
+  const location = link[0] && link[0].value;
+  const ok = typeof location === 'string' && LINK_PATH.test(location) && !/\/\/|\/\.\.?(\/|$)/.test(location);
+  const old = response.headers;
+  const headers = {};
+  for (const name of READ_ONLY_RESPONSE) if (old[name] !== undefined) headers[name] = old[name];
+  if (ok) {
+    headers.location = [{ key: 'Location', value: location }];
+    headers['cache-control'] = [{ key: 'Cache-Control', value: 'max-age=60' }];
+  }
+  const log = ok ? ['redirect', 302, 'ok', 'channel'] : ['deny', 503, 'unavailable', 'bad_channel_link'];
+  exports.logSink(`${logHead({ decision: log[0], status: log[1], reason: log[2], detail: log[3], route: null })}${Math.round((performance.now() - started) * 1000) / 1000}}\n`);
+  if (!ok) return UNAVAILABLE;
+  response.status = '302';
+  response.statusDescription = 'Found';
+  response.headers = headers;
+  response.body = '';
+  delete response.bodyEncoding;
   return response;
 }
 

@@ -180,3 +180,48 @@ test('the event type decides the path: a viewer request with a response member i
   assert.strictEqual(line.decision, 'not_found');
   assert.strictEqual(line._aws, undefined);
 });
+
+// A channel link as S3 returns it to origin-response: an empty 200 carrying the link metadata.
+function linkEvent(location) {
+  const ev = originEvent(CURL, '200');
+  ev.Records[0].cf.request.uri = '/releases/channels/stable/app.zip';
+  const h = ev.Records[0].cf.response.headers;
+  h['content-length'] = [{ key: 'Content-Length', value: '0' }];
+  h.etag = [{ key: 'ETag', value: '"d41d8cd98f00b204e9800998ecf8427e"' }];
+  if (location !== undefined) h['x-amz-meta-edgegate-location'] = [{ key: 'x-amz-meta-edgegate-location', value: location }];
+  return ev;
+}
+
+test('origin-response: a channel link becomes a 302 to the versioned path, cacheable 60 s', async () => {
+  const { handler, logs } = freshCopy();
+  const out = await handler.handler(linkEvent('/releases/1.2.0/app.zip'));
+  assert.strictEqual(out.status, '302');
+  assert.strictEqual(value(out, 'location'), '/releases/1.2.0/app.zip');
+  assert.strictEqual(value(out, 'cache-control'), 'max-age=60');
+  assert.strictEqual(out.body, '');
+  assert.strictEqual(value(out, 'transfer-encoding'), 'chunked', 'read-only headers kept');
+  assert.strictEqual(value(out, 'via'), '1.1 abc.cloudfront.net (CloudFront)');
+  for (const gone of ['etag', 'content-length', 'content-type', 'x-amz-meta-edgegate-location', 'x-amz-request-id']) {
+    assert.strictEqual(out.headers[gone], undefined, gone);
+  }
+  const line = JSON.parse(logs[logs.length - 1]);
+  assert.deepStrictEqual([line.decision, line.status, line.detail], ['redirect', 302, 'channel']);
+  // Percent-encoded paths are kept as written.
+  assert.strictEqual(value(await handler.handler(linkEvent('/releases/1.2.0/docs/new%20notes.txt')), 'location'), '/releases/1.2.0/docs/new%20notes.txt');
+  // An ordinary object (no link metadata) passes untouched.
+  const plain = linkEvent(undefined);
+  const before = JSON.stringify(plain.Records[0].cf.response);
+  assert.strictEqual(JSON.stringify(await handler.handler(plain)), before);
+});
+
+test('origin-response: a link that is not a plain path of this site is answered 503, never followed', async () => {
+  const { handler, logs } = freshCopy();
+  for (const bad of ['//evil.example/x', 'https://evil.example/x', '/releases/../secret', '/releases/./x', '/a//b', '/a b', '/a\r\nSet-Cookie: x=1', '', `/${'a'.repeat(2048)}`]) {
+    const out = await handler.handler(linkEvent(bad));
+    assert.strictEqual(out.status, '503', JSON.stringify(bad));
+    assert.strictEqual(out.headers.location, undefined);
+    const line = JSON.parse(logs[logs.length - 1]);
+    assert.strictEqual(line.detail, 'bad_channel_link');
+    assert.ok(!logs[logs.length - 1].includes('evil'), 'the location is not logged');
+  }
+});

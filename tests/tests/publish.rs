@@ -613,9 +613,29 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
     let bucket = m.bucket("chan");
     let dist = m.distribution();
     let v1 = tree("pub-ch1", &[("app.bin", b"version one")]);
-    let v2 = tree("pub-ch2", &[("app.bin", b"version two")]);
+    let v2 = tree(
+        "pub-ch2",
+        &[("app.bin", b"version two"), ("docs/new notes.txt", b"new")],
+    );
     let pointer_key = "releases/channels/stable.json";
     let pointer_path = "/releases/channels/stable.json".to_string();
+    let links_path = "/releases/channels/stable/*".to_string();
+    // The channel's links: key -> x-amz-meta-edgegate-location, with their headers checked.
+    let links = |m: &Server| -> Vec<(String, String)> {
+        m.keys(&bucket, "releases/channels/stable/")
+            .into_iter()
+            .map(|k| {
+                let head = m.head(&bucket, &k);
+                assert_eq!(head["size"], 0, "{k}: an empty object");
+                assert_eq!(head["cache_control"], "max-age=60", "{k}");
+                let location = head["metadata"]["edgegate-location"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{k}: no location: {head}"))
+                    .to_string();
+                (k, location)
+            })
+            .collect()
+    };
 
     let audit_dir = TempDir::new("audit-log");
     let audit_log = audit_dir.path().join("audit.jsonl");
@@ -648,9 +668,17 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
     assert_eq!(first["channel"]["key"], pointer_key);
     assert_eq!(
         first["channel"]["invalidation"]["paths"],
-        json!([pointer_path])
+        json!([pointer_path, links_path])
     );
     assert_eq!(first["channel"]["invalidation"]["completed"], true);
+    assert_eq!(first["channel"]["links"], 1);
+    assert_eq!(
+        links(&m),
+        [(
+            "releases/channels/stable/app.bin".to_string(),
+            "/releases/1.0.0/app.bin".to_string()
+        )]
+    );
     let head = m.head(&bucket, pointer_key);
     assert_eq!(head["cache_control"], "max-age=60");
     assert_eq!(head["content_type"], "application/json");
@@ -676,6 +704,19 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
     ]));
     assert_eq!(second["channel"]["previous"], "1.0.0");
     assert_eq!(m.get_json(&bucket, pointer_key)["version"], "1.1.0");
+    assert_eq!(
+        links(&m),
+        [
+            (
+                "releases/channels/stable/app.bin".to_string(),
+                "/releases/1.1.0/app.bin".to_string()
+            ),
+            (
+                "releases/channels/stable/docs/new notes.txt".to_string(),
+                "/releases/1.1.0/docs/new%20notes.txt".to_string()
+            ),
+        ]
+    );
 
     // Rollback.
     let out = m.run(&[
@@ -710,8 +751,20 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
     assert_eq!(logged[2], lines[0]);
     assert_eq!(rollback["version"], "1.0.0");
     assert_eq!(rollback["previous"], "1.1.0");
-    assert_eq!(rollback["invalidation"]["paths"], json!([pointer_path]));
+    assert_eq!(
+        rollback["invalidation"]["paths"],
+        json!([pointer_path, links_path])
+    );
     assert_eq!(m.get_json(&bucket, pointer_key)["version"], "1.0.0");
+    // The rollback's release has no docs/: that link is gone, the other points back.
+    assert_eq!(rollback["removed_links"], 1);
+    assert_eq!(
+        links(&m),
+        [(
+            "releases/channels/stable/app.bin".to_string(),
+            "/releases/1.0.0/app.bin".to_string()
+        )]
+    );
 
     // Never to a release without its manifest.
     let line = failure_line(&m.run(&[
@@ -742,10 +795,10 @@ fn channel_moves_and_rolls_back_with_exact_pointer_invalidation_ok() {
     assert!(line.contains("release 2.0.0 is not complete"), "{line}");
     assert_eq!(m.get_json(&bucket, pointer_key)["version"], "1.0.0");
 
-    // Exactly the pointer path, once per move (two publishes, one rollback).
+    // Exactly the pointer's and the links' paths, once per move (two publishes, one rollback).
     assert_eq!(
         m.invalidation_paths(&dist),
-        vec![vec![pointer_path.clone()]; 3]
+        vec![vec![pointer_path.clone(), links_path.clone()]; 3]
     );
 
     let listing = ok_json(&m.run(&["releases", "list", "--bucket", &bucket, "--output", "json"]));

@@ -161,7 +161,7 @@ pub struct SmallObject {
     pub cache_control: &'static str,
 }
 
-/// A channel pointer write and the one path to invalidate.
+/// A channel move: the pointer, the channel's links, and the paths to invalidate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelWrite {
     /// The channel.
@@ -170,8 +170,32 @@ pub struct ChannelWrite {
     pub version: Version,
     /// The pointer object.
     pub object: SmallObject,
-    /// Its URL path, the only path invalidated (`/releases/channels/stable.json`).
-    pub invalidation_path: String,
+    /// The channel's stable URLs, one per file of the release ([`ChannelLink`]).
+    pub links: Vec<ChannelLink>,
+    /// The key prefix of the links (`releases/channels/stable/`): links under it that the
+    /// release does not have are removed.
+    pub links_prefix: String,
+    /// The paths invalidated: the pointer's (`/releases/channels/stable.json`) and the links'
+    /// (`/releases/channels/stable/*`).
+    pub invalidation_paths: Vec<String>,
+}
+
+/// The user metadata key of a channel link (`x-amz-meta-edgegate-location`).
+pub const LOCATION_METADATA: &str = "edgegate-location";
+
+/// One stable channel URL: an empty object at `<prefix>channels/<name>/<path>` whose
+/// `x-amz-meta-edgegate-location` is the URL path of the same file in the version the channel
+/// points at. The viewer-request gate decides the channel URL like any other path under its
+/// route; the bundle's origin-response handler then answers the link `302` to `location`,
+/// cacheable 60 s at the edge ([`CHANNEL_CACHE_CONTROL`]), so a move takes effect within 60 s
+/// even before its invalidation completes, and the viewer's next request (the versioned URL)
+/// is gated again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelLink {
+    /// `releases/channels/stable/app.tar.gz`.
+    pub key: String,
+    /// `/releases/1.2.0/app.tar.gz` (percent-encoded like the viewer's URL).
+    pub location: String,
 }
 
 /// The plan of one publish run.
@@ -296,12 +320,13 @@ pub fn channel_key(prefix: &Prefix, channel: &ChannelName) -> String {
     format!("{prefix}{CHANNELS_DIR}/{channel}.json")
 }
 
-/// The pointer write for `channel` -> `version` (used by publish and `channel set`; the caller
-/// has checked that the release is complete).
-pub fn channel_write(
+/// The channel move `channel` -> `version` for a release of `files` (paths inside it; used by
+/// publish and `channel set`; the caller has checked that the release is complete).
+pub fn channel_write<'a>(
     prefix: &Prefix,
     channel: &ChannelName,
     version: &Version,
+    files: impl IntoIterator<Item = &'a str>,
     now: u64,
 ) -> ChannelWrite {
     let key = channel_key(prefix, channel);
@@ -313,10 +338,20 @@ pub fn channel_write(
         manifest: url_path(&manifest_key(prefix, version)),
         updated_at: manifest::rfc3339(now),
     };
+    let links_prefix = format!("{prefix}{CHANNELS_DIR}/{channel}/");
+    let links = files
+        .into_iter()
+        .map(|path| ChannelLink {
+            key: format!("{links_prefix}{path}"),
+            location: url_path(&format!("{}{path}", release_prefix(prefix, version))),
+        })
+        .collect();
     ChannelWrite {
         channel: channel.clone(),
         version: version.clone(),
-        invalidation_path: url_path(&key),
+        invalidation_paths: vec![url_path(&key), url_path(&format!("{links_prefix}*"))],
+        links,
+        links_prefix,
         object: SmallObject {
             key,
             body: pointer.to_bytes(),
@@ -542,7 +577,15 @@ pub fn plan(input: PlanInput) -> Result<Plan, PlanError> {
             "no distribution id (--distribution-id or publish.distribution_id): CloudFront may serve the replaced files until they expire".into(),
         );
     }
-    let channel = channel.map(|c| channel_write(&prefix, &c, &version, now));
+    let channel = channel.map(|c| {
+        channel_write(
+            &prefix,
+            &c,
+            &version,
+            planned.iter().map(|p| p.file.path.as_str()),
+            now,
+        )
+    });
     if channel.is_some() && target.distribution_id.is_none() {
         warnings.push(format!(
             "no distribution id (--distribution-id or publish.distribution_id): the channel pointer is not invalidated, CloudFront may serve the old one until it expires ({CHANNEL_CACHE_CONTROL})"

@@ -107,7 +107,9 @@ pub(crate) async fn read_pointer(s3: &S3, key: &str) -> Result<Option<ChannelPoi
         .and_then(|b| ChannelPointer::parse(&b).ok()))
 }
 
-/// Writes a channel pointer and invalidates exactly its path.
+/// Moves a channel: writes its links (one per file of the release), then its pointer, removes
+/// the links the release does not have, and invalidates the pointer's and the links' paths.
+/// A viewer sees each link move as one change (a link is one object), and the pointer last.
 async fn move_channel(
     aws: &Aws,
     s3: &S3,
@@ -119,20 +121,32 @@ async fn move_channel(
     let previous = read_pointer(s3, &write.object.key)
         .await?
         .map(|p| p.version);
+    let existing = s3.list(&write.links_prefix).await?;
+    for link in &write.links {
+        s3.put_link(link).await?;
+    }
     s3.put_small(&write.object).await?;
+    let keep: BTreeSet<&str> = write.links.iter().map(|l| l.key.as_str()).collect();
+    let mut removed = 0;
+    for key in existing.keys().filter(|k| !keep.contains(k.as_str())) {
+        s3.delete(key).await?;
+        removed += 1;
+    }
     progress.note(&format!(
-        "channel {} -> {} (s3://{}/{})",
+        "channel {} -> {} (s3://{}/{}, {} link(s) under {}, {removed} removed)",
         write.channel,
         write.version,
         s3.bucket(),
-        write.object.key
+        write.object.key,
+        write.links.len(),
+        write.links_prefix
     ));
     let invalidation = match &target.distribution_id {
         Some(d) => Some(
             invalidate(
                 aws,
                 d.as_str(),
-                vec![write.invalidation_path.clone()],
+                write.invalidation_paths.clone(),
                 wait,
                 progress,
             )
@@ -145,6 +159,8 @@ async fn move_channel(
         version: write.version.to_string(),
         previous,
         key: write.object.key.clone(),
+        links: write.links.len(),
+        removed_links: removed,
         invalidation,
     })
 }
@@ -576,7 +592,13 @@ pub async fn channel_set(
             reason: format!("it names version {}", manifest.version),
         });
     }
-    let write = plan::channel_write(&target.prefix, channel, version, now);
+    let write = plan::channel_write(
+        &target.prefix,
+        channel,
+        version,
+        manifest.files.iter().map(|f| f.path.as_str()),
+        now,
+    );
     if target.distribution_id.is_none() {
         progress.note("warning: no distribution id (--distribution-id or publish.distribution_id): the channel pointer is not invalidated");
     }

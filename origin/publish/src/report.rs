@@ -31,6 +31,10 @@ pub struct ChannelReport {
     pub previous: Option<String>,
     /// The pointer's key.
     pub key: String,
+    /// The channel links written (stable URLs `<prefix>channels/<name>/<path>`).
+    pub links: usize,
+    /// The links removed (files the new version does not have).
+    pub removed_links: usize,
     /// The pointer's invalidation, when a distribution is configured.
     pub invalidation: Option<InvalidationReport>,
 }
@@ -212,11 +216,13 @@ fn invalidation_line(i: &InvalidationReport) -> String {
 
 fn channel_text(c: &ChannelReport) -> String {
     let mut out = format!(
-        "  channel {}: {} -> {} (s3 key {})\n",
+        "  channel {}: {} -> {} (s3 key {}; {} link(s), {} removed)\n",
         c.channel,
         c.previous.as_deref().unwrap_or("(none)"),
         c.version,
-        c.key
+        c.key,
+        c.links,
+        c.removed_links
     );
     if let Some(i) = &c.invalidation {
         out.push_str(&format!("  {}\n", invalidation_line(i)));

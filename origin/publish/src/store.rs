@@ -311,6 +311,28 @@ impl S3 {
         Ok(())
     }
 
+    /// PUT of a channel link: an empty object carrying `x-amz-meta-edgegate-location` (the
+    /// versioned URL path), `Cache-Control: max-age=60` ([`crate::plan::ChannelLink`]).
+    ///
+    /// # Errors
+    /// The PUT fails.
+    pub async fn put_link(&self, link: &crate::plan::ChannelLink) -> Result<(), Error> {
+        let digest = crate::plan::Sha256(sha2::Sha256::digest(b"").into());
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&link.key)
+            .body(ByteStream::from(Vec::new()))
+            .content_type("text/plain; charset=utf-8")
+            .cache_control(crate::plan::CHANNEL_CACHE_CONTROL)
+            .metadata(crate::plan::LOCATION_METADATA, &link.location)
+            .checksum_sha256(digest.base64())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("S3 PutObject {}", self.url(&link.key)), &e))?;
+        Ok(())
+    }
+
     /// DELETE of one object.
     ///
     /// # Errors

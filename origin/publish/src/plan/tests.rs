@@ -100,7 +100,38 @@ fn new_release_uploads_everything_and_writes_manifest_ok() {
     assert_eq!(parsed.files[0].path, "a.txt", "sorted by path");
     let c = p.channel.unwrap();
     assert_eq!(c.object.key, "releases/channels/stable.json");
-    assert_eq!(c.invalidation_path, "/releases/channels/stable.json");
+    assert_eq!(
+        c.invalidation_paths,
+        [
+            "/releases/channels/stable.json",
+            "/releases/channels/stable/*"
+        ]
+    );
+    // One link per file of the release, each naming the versioned URL of the same file.
+    assert_eq!(c.links_prefix, "releases/channels/stable/");
+    let mut links: Vec<(&str, &str)> = c
+        .links
+        .iter()
+        .map(|l| (l.key.as_str(), l.location.as_str()))
+        .collect();
+    links.sort_unstable();
+    let mut expected: Vec<(String, String)> = p
+        .files
+        .iter()
+        .map(|f| {
+            (
+                format!("releases/channels/stable/{}", f.file.path),
+                format!("/releases/1.0.0/{}", f.file.path),
+            )
+        })
+        .collect();
+    expected.sort_unstable();
+    let expected: Vec<(&str, &str)> = expected
+        .iter()
+        .map(|(k, l)| (k.as_str(), l.as_str()))
+        .collect();
+    assert_eq!(links, expected);
+    assert!(!links.is_empty());
     assert_eq!(c.object.cache_control, CHANNEL_CACHE_CONTROL);
     let pointer = ChannelPointer::parse(&c.object.body).unwrap();
     assert_eq!(pointer.version, "1.0.0");
