@@ -110,6 +110,15 @@ impl Pages {
     }
 }
 
+/// Checks one page as `[pages]` does ([`Pages::from_doc`]): the reason is the message of the
+/// error naming its field. For the loader, which checks a page file as soon as it reads it.
+///
+/// # Errors
+/// Why the page is refused.
+pub fn check_page(text: &str) -> Result<(), String> {
+    check_template(text)
+}
+
 fn check_template(text: &str) -> Result<(), String> {
     if text.is_empty() || text.len() > MAX_PAGE_BYTES {
         return Err(format!("must be 1 to {MAX_PAGE_BYTES} bytes"));
@@ -134,7 +143,10 @@ fn check_template(text: &str) -> Result<(), String> {
         };
         let name = &after[..end];
         if name != "status" && name != "reason" {
-            return Err("the only placeholders are {{status}} and {{reason}}".into());
+            let shown: String = name.chars().take(40).collect();
+            return Err(format!(
+                "unknown placeholder {{{{{shown}}}}}: the only ones are {{{{status}}}} and {{{{reason}}}}"
+            ));
         }
         rest = &after[end + 2..];
     }

@@ -5,7 +5,7 @@ use crate::local::dev_keys;
 use crate::CliError;
 use edgegate_edge::{ConfigDocument, GateConfig};
 use edgegate_keys::Jwks;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// Where a configuration came from.
 pub enum Source {
@@ -281,16 +281,21 @@ pub async fn load(source: &Source, jwks_override: Option<&str>) -> Result<Loaded
                 }
                 // A page is shown to every viewer: only a file inside the config's folder, so
                 // a slip (`../.env`, `/etc/...`) cannot publish another file.
-                let inside = Path::new(&name)
+                let path = Path::new(&name);
+                let inside = path
                     .components()
-                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+                    .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+                    && path.components().any(|c| matches!(c, Component::Normal(_)));
                 if !inside {
                     return Err(CliError::config(
                         field,
-                        "a path inside the config file's folder (no absolute path, no ..)",
+                        "a file path inside the config file's folder (no absolute path, no ..)",
                     ));
                 }
-                *text = Some(read(&name, &field)?);
+                let page = read(&name, &field)?;
+                edgegate_edge::pages::check_page(&page)
+                    .map_err(|reason| CliError::config(&field, format!("{name}: {reason}")))?;
+                *text = Some(page);
             }
         }
     }
@@ -507,7 +512,7 @@ mod tests {
             path
         };
         let loaded = load(
-            &Source::File(write("forbidden_file = \"pages/403.html\"\n")),
+            &Source::File(write("forbidden_file = \"./pages/403.html\"\n")),
             None,
         )
         .await
@@ -533,8 +538,9 @@ mod tests {
             ),
             (
                 "unauthorized_file = \"pages/bad.html\"\n",
-                "pages.unauthorized",
+                "pages.unauthorized_file: pages/bad.html: unknown placeholder {{path}}",
             ),
+            ("forbidden_file = \"\"\n", "pages.forbidden_file"),
             (
                 "not_found_file = \"../secret.env\"\n",
                 "pages.not_found_file",

@@ -301,8 +301,8 @@ async fn handle(
         }
         Ok(viewer) => {
             let decision = edgegate_edge::decide(&viewer, &state.gate, &RingVerifier, now());
-            let reason = decision.reason().as_str();
-            let detail = decision.detail();
+            let mut reason = decision.reason().as_str();
+            let mut detail = decision.detail();
             let response = match decision {
                 Decision::Allow(forward) if forward.route == edgegate_edge::config::AUTH_PREFIX => {
                     match &state.auth {
@@ -343,8 +343,10 @@ async fn handle(
                         req.headers(),
                     )
                     .await;
-                    // What the bundle's origin-response handler does with S3's 404.
+                    // What the bundle's origin-response handler does with S3's 404 (and
+                    // logs: not_found origin_404).
                     if served.status() == StatusCode::NOT_FOUND {
+                        (reason, detail) = ("not_found", "origin_404");
                         cf_to_hyper(edgegate_edge::pages::not_found(state.gate.pages(), &viewer))
                     } else {
                         served
