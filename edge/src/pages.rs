@@ -8,6 +8,7 @@
 use crate::config::document::PagesDoc;
 use crate::config::ConfigError;
 use crate::event::{CfResponse, HeaderEntry, Headers, ViewerRequest};
+use crate::text::push_html_escaped;
 use std::sync::Arc;
 
 /// The largest page accepted (bytes of UTF-8), as written and as rendered with the longest
@@ -162,11 +163,11 @@ pub fn render(template: &str, status: u16, reason: &str) -> String {
         let after = &rest[at + 2..];
         match after.find("}}") {
             Some(end) if &after[..end] == "status" => {
-                push_escaped(&mut out, &status.to_string());
+                push_html_escaped(&mut out, &status.to_string());
                 rest = &after[end + 2..];
             }
             Some(end) if &after[..end] == "reason" => {
-                push_escaped(&mut out, reason);
+                push_html_escaped(&mut out, reason);
                 rest = &after[end + 2..];
             }
             _ => {
@@ -177,21 +178,6 @@ pub fn render(template: &str, status: u16, reason: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Appends `s` with `&`, `<`, `>`, `"` and `'` as character references (HTML §13.1.4: safe
-/// in text and in quoted attribute values).
-pub fn push_escaped(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// Appends one header entry (`name` lowercase, `key` as sent).
@@ -205,9 +191,30 @@ pub(crate) fn header(headers: &mut Headers, name: &str, key: &str, value: &str) 
         });
 }
 
-/// The headers every generated HTML page carries: `Content-Type: text/html`,
+/// The headers every generated response starts with: `Cache-Control: no-store`,
+/// `Content-Type: text/plain; charset=utf-8`, `X-Content-Type-Options: nosniff`.
+pub(crate) fn generated_headers() -> Headers {
+    let mut headers = Headers::new();
+    header(&mut headers, "cache-control", "Cache-Control", "no-store");
+    header(
+        &mut headers,
+        "content-type",
+        "Content-Type",
+        "text/plain; charset=utf-8",
+    );
+    header(
+        &mut headers,
+        "x-content-type-options",
+        "X-Content-Type-Options",
+        "nosniff",
+    );
+    headers
+}
+
+/// Turns [`generated_headers`] into an HTML page's: `Content-Type: text/html`,
 /// `Content-Security-Policy` ([`PAGE_CSP`]), `Referrer-Policy: no-referrer`.
-pub fn html_headers(headers: &mut Headers) {
+pub(crate) fn html_headers(headers: &mut Headers) {
+    headers.remove("content-type");
     header(
         headers,
         "content-type",
@@ -246,24 +253,11 @@ pub fn is_navigation(req: &ViewerRequest) -> bool {
 /// viewer the distribution's response headers policy replaces it with `private, no-cache`.)
 /// Served by `edgegate dev` and by the bundle's origin-response handler in place of S3's 404.
 pub fn not_found(pages: &Pages, req: &ViewerRequest) -> CfResponse {
-    let mut headers = Headers::new();
-    header(&mut headers, "cache-control", "Cache-Control", "no-store");
-    header(
-        &mut headers,
-        "x-content-type-options",
-        "X-Content-Type-Options",
-        "nosniff",
-    );
+    let mut headers = generated_headers();
     let body = if is_navigation(req) {
         html_headers(&mut headers);
         render(&pages.not_found, 404, "not_found")
     } else {
-        header(
-            &mut headers,
-            "content-type",
-            "Content-Type",
-            "text/plain; charset=utf-8",
-        );
         "not_found\n".to_string()
     };
     CfResponse {

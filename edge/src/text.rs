@@ -7,6 +7,12 @@
 /// can break a line or an attribute. Every other character is kept as is.
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    push_html_escaped(&mut out, text);
+    out
+}
+
+/// [`html_escape`] appending to `out` (no string of its own: the gate's pages render into one).
+pub fn push_html_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -18,7 +24,6 @@ pub fn html_escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]

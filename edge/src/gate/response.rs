@@ -43,20 +43,7 @@ impl Denial {
     /// `Content-Type: text/plain`, the reason code as body, and `WWW-Authenticate` / `Allow`
     /// where they apply. Contains no request data.
     pub fn to_response(&self) -> CfResponse {
-        let mut headers = Headers::new();
-        header(&mut headers, "cache-control", "Cache-Control", "no-store");
-        header(
-            &mut headers,
-            "content-type",
-            "Content-Type",
-            "text/plain; charset=utf-8",
-        );
-        header(
-            &mut headers,
-            "x-content-type-options",
-            "X-Content-Type-Options",
-            "nosniff",
-        );
+        let mut headers = pages::generated_headers();
         if let Some(v) = self.www_authenticate {
             header(&mut headers, "www-authenticate", "WWW-Authenticate", v);
         }
@@ -68,11 +55,11 @@ impl Denial {
         }
         let body = match &self.page {
             Some(Page::SignInLoop) => {
-                set_html(&mut headers);
+                pages::html_headers(&mut headers);
                 SIGN_IN_LOOP_PAGE.to_string()
             }
             Some(Page::Status(template)) => {
-                set_html(&mut headers);
+                pages::html_headers(&mut headers);
                 pages::render(template, self.status, self.reason.as_str())
             }
             None => format!("{}\n", self.reason.as_str()),
@@ -84,12 +71,6 @@ impl Denial {
             body: Some(body),
         }
     }
-}
-
-/// Replaces the plain-text `Content-Type` with the HTML page headers.
-fn set_html(headers: &mut Headers) {
-    headers.remove("content-type");
-    pages::html_headers(headers);
 }
 
 const BEARER_MISSING: &str = "Bearer realm=\"edgegate\"";
