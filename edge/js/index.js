@@ -387,9 +387,19 @@ async function handleAt(event, nowSecs) {
 }
 
 // Ends the log line `head` with its latency (microseconds since `started`, a performance.now())
-// and its EMF member at `nowSecs`, and writes it.
+// and, given `nowSecs`, its EMF member at that time (null: a line that counts in no metric), and
+// writes it.
 function writeLog(head, started, nowSecs) {
-  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000},"_aws":{"Timestamp":${Math.round(nowSecs * 1000)},${EMF}}}\n`);
+  const latency = Math.round((performance.now() - started) * 1000) / 1000;
+  exports.logSink(nowSecs === null ? `${head}${latency}}\n` : `${head}${latency},"_aws":{"Timestamp":${Math.round(nowSecs * 1000)},${EMF}}}\n`);
+}
+
+// The origin response's headers a function may not add, remove or change in an origin-response,
+// as they were: the start of a replaced response's headers.
+function readOnlyHeaders(old) {
+  const headers = {};
+  if (old !== null && typeof old === 'object') for (const name of READ_ONLY_RESPONSE) if (old[name] !== undefined) headers[name] = old[name];
+  return headers;
 }
 
 // Origin-response: the same function version is associated a second time with the behaviors'
@@ -424,9 +434,7 @@ async function originResponseAt(event, nowSecs) {
     const json = gate.notFound(encodeFrame(), lens);
     if (json === '') throw new ShapeError('frame');
     const page = responseOf(json);
-    const old = response.headers !== null && typeof response.headers === 'object' ? response.headers : {};
-    const headers = {};
-    for (const name of READ_ONLY_RESPONSE) if (old[name] !== undefined) headers[name] = old[name];
+    const headers = readOnlyHeaders(response.headers);
     for (const name of Object.keys(page.headers)) headers[name] = page.headers[name].map((e) => ({ key: e.key, value: e.value }));
     response.headers = headers;
     response.statusDescription = page.statusDescription;
@@ -438,8 +446,7 @@ async function originResponseAt(event, nowSecs) {
   }
   // The decision line's fields but no EMF: the viewer request's own line already counted this
   // request in the metrics.
-  const head = logHead({ decision: 'not_found', status: 404, reason: 'not_found', detail, route: null });
-  exports.logSink(`${head}${Math.round((performance.now() - started) * 1000) / 1000}}\n`);
+  writeLog(logHead({ decision: 'not_found', status: 404, reason: 'not_found', detail, route: null }), started, null);
   return response;
 }
 
@@ -457,15 +464,13 @@ function channelLink(response, started) {
   if (!link || response.status !== '200') return response;
   const location = link[0] && link[0].value;
   const ok = typeof location === 'string' && LINK_PATH.test(location) && !/\/\/|\/\.\.?(\/|$)/.test(location);
-  const old = response.headers;
-  const headers = {};
-  for (const name of READ_ONLY_RESPONSE) if (old[name] !== undefined) headers[name] = old[name];
+  const headers = readOnlyHeaders(response.headers);
   if (ok) {
     headers.location = [{ key: 'Location', value: location }];
     headers['cache-control'] = [{ key: 'Cache-Control', value: 'max-age=60' }];
   }
   const log = ok ? ['redirect', 302, 'ok', 'channel'] : ['deny', 503, 'unavailable', 'bad_channel_link'];
-  exports.logSink(`${logHead({ decision: log[0], status: log[1], reason: log[2], detail: log[3], route: null })}${Math.round((performance.now() - started) * 1000) / 1000}}\n`);
+  writeLog(logHead({ decision: log[0], status: log[1], reason: log[2], detail: log[3], route: null }), started, null);
   if (!ok) return UNAVAILABLE;
   response.status = '302';
   response.statusDescription = 'Found';
