@@ -296,18 +296,40 @@ impl S3 {
     /// The PUT fails.
     pub async fn put_small(&self, object: &SmallObject) -> Result<(), Error> {
         let digest = crate::plan::Sha256(sha2::Sha256::digest(&object.body).into());
+        self.put_whole(
+            &object.key,
+            object.body.clone(),
+            &digest,
+            object.content_type,
+            object.cache_control,
+            (SHA256_METADATA, &digest.hex()),
+        )
+        .await
+    }
+
+    /// One PutObject of `body` with `digest` (its SHA-256) as checksum, these headers and one
+    /// user metadata member.
+    async fn put_whole(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        digest: &crate::plan::Sha256,
+        content_type: &str,
+        cache_control: &str,
+        metadata: (&str, &str),
+    ) -> Result<(), Error> {
         self.client
             .put_object()
             .bucket(&self.bucket)
-            .key(&object.key)
-            .body(ByteStream::from(object.body.clone()))
-            .content_type(object.content_type)
-            .cache_control(object.cache_control)
-            .metadata(SHA256_METADATA, digest.hex())
+            .key(key)
+            .body(ByteStream::from(body))
+            .content_type(content_type)
+            .cache_control(cache_control)
+            .metadata(metadata.0, metadata.1)
             .checksum_sha256(digest.base64())
             .send()
             .await
-            .map_err(|e| sdk_error(&format!("S3 PutObject {}", self.url(&object.key)), &e))?;
+            .map_err(|e| sdk_error(&format!("S3 PutObject {}", self.url(key)), &e))?;
         Ok(())
     }
 
@@ -317,20 +339,16 @@ impl S3 {
     /// # Errors
     /// The PUT fails.
     pub async fn put_link(&self, link: &crate::plan::ChannelLink) -> Result<(), Error> {
-        let digest = crate::plan::Sha256(sha2::Sha256::digest(b"").into());
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(&link.key)
-            .body(ByteStream::from(Vec::new()))
-            .content_type("text/plain; charset=utf-8")
-            .cache_control(crate::plan::CHANNEL_CACHE_CONTROL)
-            .metadata(crate::plan::LOCATION_METADATA, &link.location)
-            .checksum_sha256(digest.base64())
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("S3 PutObject {}", self.url(&link.key)), &e))?;
-        Ok(())
+        let empty = crate::plan::Sha256(sha2::Sha256::digest(b"").into());
+        self.put_whole(
+            &link.key,
+            Vec::new(),
+            &empty,
+            "text/plain; charset=utf-8",
+            crate::plan::CHANNEL_CACHE_CONTROL,
+            (crate::plan::LOCATION_METADATA, &link.location),
+        )
+        .await
     }
 
     /// DELETE of one object.
