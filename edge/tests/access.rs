@@ -850,12 +850,9 @@ fn auth_cfg() -> &'static GateConfig {
     })
 }
 
-/// A browser navigation.
+/// A browser navigation ([`Req::navigate`]).
 fn nav(uri: &str) -> Req {
-    Req::get(uri)
-        .without_header("accept")
-        .header("accept", "text/html,*/*;q=0.8")
-        .header("sec-fetch-mode", "navigate")
+    Req::navigate(uri)
 }
 
 fn run_auth(req: Req) -> Decision {

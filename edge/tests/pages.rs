@@ -13,15 +13,9 @@ use edgegate_edge::pages::{not_found, Pages, MAX_PAGE_BYTES, PAGE_CSP};
 use edgegate_edge::{decide, CfResponse, ConfigDocument, Decision, GateConfig};
 use edgegate_keys::{RingVerifier, UnixTime};
 
-/// A top-level navigation as Chromium sends it.
+/// A top-level navigation as Chromium sends it ([`Req::navigate`]).
 fn browser(uri: &str) -> Req {
-    Req::get(uri)
-        .without_header("accept")
-        .header(
-            "accept",
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-        )
-        .header("sec-fetch-mode", "navigate")
+    Req::navigate(uri)
 }
 
 fn response(d: &Decision) -> CfResponse {

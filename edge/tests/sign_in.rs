@@ -165,16 +165,9 @@ fn run(req: Req) -> Decision {
     run_with(cfg(), req)
 }
 
-/// A browser navigation: `Sec-Fetch-Mode: navigate` and an HTML `Accept`, as Chromium sends.
+/// A browser navigation ([`Req::navigate`]).
 fn nav(uri: &str) -> Req {
-    Req::get(uri)
-        .without_header("accept")
-        .header(
-            "accept",
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-        )
-        .header("sec-fetch-mode", "navigate")
-        .header("sec-fetch-dest", "document")
+    Req::navigate(uri)
 }
 
 /// A `fetch()` from a page: `Sec-Fetch-Mode: cors`, JSON `Accept`.

@@ -7,9 +7,8 @@ const assert = require('node:assert');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
-const { bundleDir, repoDir } = require('./helpers.js');
+const { bundleDir, copyBundle, freshBundle, repoDir } = require('./helpers.js');
 
 const SRC = bundleDir();
 const CONFIG = JSON.parse(fs.readFileSync(path.join(SRC, 'config.json'), 'utf8'));
@@ -21,19 +20,7 @@ const GROUP_ROUTE = CONFIG.routes.find((r) => r.access === 'groups');
 const NOW = Math.floor(Date.now() / 1000);
 
 // A fresh copy of the bundle gets its own module state (gate instance, JWKS cooldown).
-function freshCopy(mutateConfig) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-bundle-'));
-  for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
-  if (mutateConfig) {
-    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    mutateConfig(cfg);
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
-  }
-  const handler = require(path.join(dir, 'index.js'));
-  const logs = [];
-  handler.logSink = (line) => logs.push(line); // one JSON line, newline included
-  return { handler, logs, dir };
-}
+const freshCopy = (mutateConfig) => freshBundle('bundle', mutateConfig);
 
 function jwt(key, kid, claims) {
   const b64u = (x) => Buffer.from(x).toString('base64url');
@@ -315,11 +302,7 @@ test('requests decided while a JWKS refetch is pending keep their own verdicts',
 
 test('a config the gate refuses: one init_error line with EMF (a 503 unavailable), then 503s', async () => {
   const { spawnSync } = require('node:child_process');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-init-'));
-  for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
-  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  cfg.version = 2;
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+  const dir = copyBundle('init', (cfg) => { cfg.version = 2; });
   const script = `const h = require(${JSON.stringify(path.join(dir, 'index.js'))});
     h.logSink = () => {};
     h.handleAt(${JSON.stringify(event({}))}, ${NOW}).then((r) => process.stderr.write(r.status));`;

@@ -8,9 +8,8 @@ const assert = require('node:assert');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
-const { bundleDir, repoDir } = require('./helpers.js');
+const { bundleDir, copyBundle, repoDir } = require('./helpers.js');
 
 const SRC = bundleDir();
 const CONFIG = JSON.parse(fs.readFileSync(path.join(SRC, 'config.json'), 'utf8'));
@@ -22,12 +21,10 @@ const NOW = Math.floor(Date.now() / 1000);
 
 // Its own copy of the bundle (own cooldown state), the JWKS URL pointing at `url`.
 function bundleFetchingFrom(url) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-jwks-'));
-  for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
-  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  cfg.cognito.jwks_url = url;
-  delete cfg.cognito.jwks_file;
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+  const dir = copyBundle('jwks', (cfg) => {
+    cfg.cognito.jwks_url = url;
+    delete cfg.cognito.jwks_file;
+  });
   const handler = require(path.join(dir, 'index.js'));
   const logs = [];
   handler.logSink = (line) => logs.push(JSON.parse(line)); // one JSON line per decision
@@ -239,13 +236,11 @@ test('an unknown kid refetches the JWKS of the token\'s own issuer, each issuer 
   const ciServer = await serve((req, res) => json(res, 200, { keys: [rsaJwk(ciKey.publicKey, 'ci-rotated')] }));
   const poolServer = await serve((req, res) => json(res, 200, { keys: [rsaJwk(poolKey.publicKey, 'pool-rotated')] }));
   try {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-issuers-'));
-    for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
-    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    cfg.cognito.jwks_url = poolServer.url;
-    delete cfg.cognito.jwks_file;
-    cfg.issuers.find((i) => i.id === ci.id).jwks_url = ciServer.url;
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    const dir = copyBundle('issuers', (cfg) => {
+      cfg.cognito.jwks_url = poolServer.url;
+      delete cfg.cognito.jwks_file;
+      cfg.issuers.find((i) => i.id === ci.id).jwks_url = ciServer.url;
+    });
     const handler = require(path.join(dir, 'index.js'));
     const logs = [];
     handler.logSink = (line) => logs.push(JSON.parse(line));

@@ -8,9 +8,8 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { bundleDir } = require('./helpers.js');
+const { bundleDir, freshBundle } = require('./helpers.js');
 
 const SRC = bundleDir();
 const CONFIG = JSON.parse(fs.readFileSync(path.join(SRC, 'config.json'), 'utf8'));
@@ -18,19 +17,7 @@ const GROUP_ROUTE = CONFIG.routes.find((r) => r.access === 'groups');
 const NOW = Math.floor(Date.now() / 1000);
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function freshCopy(mutateConfig) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegate-pages-'));
-  for (const f of fs.readdirSync(SRC)) fs.copyFileSync(path.join(SRC, f), path.join(dir, f));
-  if (mutateConfig) {
-    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    mutateConfig(cfg);
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
-  }
-  const handler = require(path.join(dir, 'index.js'));
-  const logs = [];
-  handler.logSink = (line) => logs.push(line);
-  return { handler, logs };
-}
+const freshCopy = (mutateConfig) => freshBundle('pages', mutateConfig);
 
 const NAVIGATE = {
   accept: [{ key: 'Accept', value: 'text/html,application/xhtml+xml,*/*;q=0.8' }],

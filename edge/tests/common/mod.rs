@@ -590,6 +590,19 @@ impl Req {
             .header("accept", "*/*")
     }
 
+    /// A top-level browser navigation as Chromium sends it: `Sec-Fetch-Mode: navigate`,
+    /// `Sec-Fetch-Dest: document` and an HTML `Accept`.
+    pub(crate) fn navigate(uri: &str) -> Self {
+        Req::get(uri)
+            .without_header("accept")
+            .header(
+                "accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            )
+            .header("sec-fetch-mode", "navigate")
+            .header("sec-fetch-dest", "document")
+    }
+
     /// A request for a signed URL's path and query (the host must be [`SITE`]).
     pub(crate) fn for_url(url: &str) -> Self {
         let rest = url

@@ -381,6 +381,15 @@ pub async fn fetch_or_read(src: &str) -> Result<String, CliError> {
 mod tests {
     use super::parse_document;
 
+    /// The one-line error of loading the config file at `path` (which must fail).
+    async fn load_error(path: &std::path::Path) -> String {
+        super::load(&super::Source::File(path.to_path_buf()), None)
+            .await
+            .err()
+            .expect("the config is refused")
+            .one_line()
+    }
+
     /// A wrong type or an unknown key in any section is refused when the document is read, with
     /// the position and the key (the typed schema: `[publish]` and `[stack]` included).
     #[test]
@@ -484,11 +493,7 @@ mod tests {
             ),
             ("jwks_file = \"missing.json\"\n", "issuers[0].jwks_file"),
         ] {
-            let e = load(&Source::File(write(extra)), None)
-                .await
-                .err()
-                .unwrap()
-                .one_line();
+            let e = load_error(&write(extra)).await;
             assert!(e.contains(field), "{extra:?}: {e}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
@@ -550,22 +555,11 @@ mod tests {
                 "pages.not_found_file",
             ),
         ] {
-            let e = load(&Source::File(write(extra)), None)
-                .await
-                .err()
-                .unwrap()
-                .one_line();
+            let e = load_error(&write(extra)).await;
             assert!(e.contains(field), "{extra:?}: {e}");
         }
         // Refused for where it points, before any read: /etc/hostname exists.
-        let e = load(
-            &Source::File(write("not_found_file = \"/etc/hostname\"\n")),
-            None,
-        )
-        .await
-        .err()
-        .unwrap()
-        .one_line();
+        let e = load_error(&write("not_found_file = \"/etc/hostname\"\n")).await;
         assert!(e.contains("inside the config file's folder"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
